@@ -6,6 +6,7 @@
 #include "core/spec/ModelSpec.h"
 #include "core/spec/Plan.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
