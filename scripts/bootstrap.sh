@@ -20,7 +20,7 @@ log() { printf '\033[1m[meshwork]\033[0m %s\n' "$*"; }
 
 # --- Debian / Ubuntu packages -------------------------------------------------------------
 packages=(build-essential cmake ninja-build pkg-config git python3 python3-venv python3-pip
-          qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libssh-dev libsqlite3-dev sqlite3
+          qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libssh-dev libsqlite3-dev sqlite3 libgloo-dev
           xvfb xauth openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
