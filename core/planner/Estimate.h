@@ -65,6 +65,7 @@ struct Throughput {
     double tokensPerS = 0;       // whole cluster
     double tflopsPerGpu = 0;     // model FLOPs (core/spec/Flops.h), no recomputation counted
     double mfu = 0;              // tflopsPerGpu / peak of the GPU in the plan's precision
+    double hardwareTflopsPerGpu = 0; // with the recomputed forward work counted (as Narayanan et al. 2021 report)
 };
 
 struct Estimate {

@@ -1,0 +1,62 @@
+#include "core/planner/Activations.h"
+
+#include <algorithm>
+
+namespace meshwork {
+
+ActivationShape activationShape(const ModelSpec& m, const Plan& plan)
+{
+    ActivationShape x;
+    const int cp = plan.cp > 0 ? plan.cp : 1;
+    x.s = double(plan.seq) / cp;
+    x.b = double(plan.microBatch);
+    x.h = double(m.hidden);
+    x.f = double(m.ffn);
+    x.kv = double(m.kvDim());
+    x.a = double(m.heads);
+    x.t = plan.tp > 0 ? plan.tp : 1;
+    x.sp = plan.sp && plan.tp > 1;
+    x.swiglu = m.ffnKind == FfnKind::SwiGlu;
+    return x;
+}
+
+double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute)
+{
+    const double sb = x.s * x.b, sbh = sb * x.h, t = x.t;
+    const double repDiv = x.sp ? t : 1; // replicated terms, split by sequence parallelism
+    if (target == Target::Megatron) {
+        if (recompute == Recompute::Full) return 2 * sbh / repDiv;
+        const double replicated = 10 * sbh;
+        const double mlp = (x.swiglu ? 6 : 4) * sb * x.f;
+        const double split = 2 * sbh + 4 * sb * x.kv + 2 * sbh + mlp;
+        const double core = 5 * x.a * x.s * x.s * x.b;
+        double bytes = replicated / repDiv + split / t;
+        if (recompute == Recompute::None) bytes += core / t;
+        return bytes;
+    }
+    const double e = precision == Precision::Fp32 ? 4 : 2, r = 4;
+    if (recompute == Recompute::Full) return r * sbh / repDiv;
+    const double replicated = (2 * r + 2 * e) * sbh;
+    double split = e * (sbh + 2 * sb * x.kv);           // q, k, v
+    if (recompute == Recompute::None) {
+        split += 2 * e * sbh;                            // o and its contiguous copy
+        split += 4 * x.a * x.s * x.b;                    // logsumexp (fp32)
+        split += (x.swiglu ? 4 : 2) * e * sb * x.f;
+    } else {
+        split += (x.swiglu ? 2 : 1) * e * sb * x.f;      // the activation function's inputs
+    }
+    return replicated / repDiv + split / t;
+}
+
+double inFlightMicroBatches(int pp, int vpp, int64_t microBatches, int stage)
+{
+    if (pp < 1) pp = 1;
+    if (vpp < 1) vpp = 1;
+    const double m = double(std::max<int64_t>(microBatches, 1));
+    if (pp == 1) return 1;
+    if (vpp == 1) return std::min(double(pp - stage), m);
+    const double chunks = 2.0 * (pp - stage - 1) + double(vpp - 1) * pp + 1;
+    return std::min(chunks, m * vpp) / vpp;
+}
+
+} // namespace meshwork

@@ -1,0 +1,54 @@
+// Activation memory: what one transformer layer saves for the backward pass, per GPU and
+// micro-batch, and how many micro-batches the pipeline schedule keeps in flight.
+#pragma once
+
+#include "core/planner/Estimate.h"
+
+namespace meshwork {
+
+struct ActivationShape {
+    double s = 0;   // tokens of the sequence on this GPU (seq / cp)
+    double b = 0;   // micro-batch
+    double h = 0;   // hidden
+    double f = 0;   // FFN inner size
+    double kv = 0;  // K/V width (kv heads x head dim)
+    double a = 0;   // heads
+    double t = 1;   // tensor parallel
+    bool sp = false;
+    bool swiglu = false;
+};
+ActivationShape activationShape(const ModelSpec& m, const Plan& plan);
+
+// megatron: Korthikanti et al. 2022 Section 4.1, generalised to GQA and SwiGLU. Per layer,
+// 16-bit activations:
+//   replicated across TP unless SP (divided by t with SP):
+//     2 LayerNorm inputs 4sbh, QKV input 2sbh, MLP input 2sbh, 2 dropout masks 2sbh  = 10 sbh
+//   split by TP: Q 2sbh, K and V 2sb*kv each, output-projection input 2sbh,
+//     MLP: GeLU input and fc2 input 2sbf each (4sbf; 16 sbh when f = 4h; SwiGLU: gate and up
+//     inputs 4sbf + fc2 input 2sbf = 6sbf), attention core: softmax output 2as^2b, dropout
+//     mask as^2b, dropout output 2as^2b = 5as^2b
+// For a GPT layer (kv = h, f = 4h) this is sbh(34 + 5as/h) (Table 2) and every row of
+// Table 2 follows (tests check it against paper::korthikantiLayerActivationBytes).
+// Selective recompute drops the 5as^2b term; full recompute keeps the 2sbh layer input.
+//
+// meshwork: what LibTorch autograd saves in our trainer, e = bytes of the compute precision,
+// r = 4 (the residual stream stays fp32 under autocast; norms run in fp32):
+//   2 norm inputs 2r sbh, their outputs cast for the next matmul 2e sbh,
+//   SDPA flash attention (no s^2 matrix): q e sbh, k and v e sb*kv each, output o e sbh,
+//   logsumexp 4 a s b, o made contiguous for the output projection e sbh,
+//   GELU MLP: fc1 output and GELU output e sbf each; SwiGLU: gate, up, silu(gate) and the
+//   product e sbf each.
+// Selective recompute (attention core and activation function recomputed) drops o, its
+// contiguous copy, the logsumexp and the activation function's outputs; full recompute keeps
+// the fp32 layer input r sbh. Replicated terms divide by t with SP, as in Megatron.
+double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute);
+
+// Micro-batches (counted in whole-stage equivalents: layer-micro-batches / layers on the stage)
+// whose activations pipeline rank `stage` holds at its peak.
+//   1F1B (PipeDream-Flush, Narayanan et al. 2021 Section 2.2): rank i holds min(pp - i, m).
+//   Interleaved with v chunks (Narayanan et al. 2021 Section 2.2.2; Megatron's warm-up of
+//   (pp - i - 1) * 2 + (v - 1) * pp chunks plus one in flight), each chunk 1/v of the stage:
+//   rank 0 holds pp (1 + (pp - 1)/(pp v)) stage-equivalents, Korthikanti et al. 2022 Section 4.2.3.
+double inFlightMicroBatches(int pp, int vpp, int64_t microBatches, int stage);
+
+} // namespace meshwork

@@ -1,0 +1,74 @@
+// The few global constants of the time and memory models. They are the same for every
+// plan, model and GPU (no per-row fudge factors); docs/validation.md shows how well they
+// reproduce published measured runs and tests/core/planner/test_validation.cpp regenerates
+// that table. Change one only with the table regenerated beside it.
+#pragma once
+
+namespace meshwork::calib {
+
+// --- matmul efficiency --------------------------------------------------------------------
+// A GEMM of M x N x K runs at  peak * kMatmulPeakFraction * g(M) * g(N) * g(K),
+// g(x) = x / (x + x0): each small dimension leaves tensor cores idle (tile quantisation,
+// too few CTAs for the SMs, prologue/epilogue not amortised). x0 grows with the GPU's peak
+// as (peak / 312 TFLOPS)^(1/2): a faster GPU needs proportionally larger tiles in flight to hide
+// its memory latency. Large cuBLAS bf16 GEMMs reach ~80% of the dense peak on A100 and
+// ~70-75% on H100 (NVIDIA's published cuBLAS benchmarks); the end-to-end value below is
+// lower because framework kernels (bias/GeLU epilogues, fp32 accumulation, strided
+// layouts) do not reach the benchmark figures. Fitted to docs/validation.md.
+inline constexpr double kMatmulPeakFraction = 0.80;
+inline constexpr double kMatmulHalfSize = 96.0;          // x0 on a 312-TFLOPS A100
+inline constexpr double kMatmulReferenceTflops = 312.0;
+
+// --- attention core -------------------------------------------------------------------------
+// FlashAttention-2 reaches 50-73% of peak forward and ~40-60% backward on A100/H100
+// (Dao 2023, Figures 4-7); causal masking skips half of the blocks, so the time is that of
+// half the FLOPs Flops.h counts (Flops.h counts QK^T and AV in full, as the papers do).
+// The backward pass does 2.5x the forward's matmuls (it recomputes S = QK^T).
+inline constexpr double kAttentionEfficiency = 0.50;
+inline constexpr double kCausalFraction = 0.5;
+inline constexpr double kAttentionBackwardRatio = 2.5;
+
+// --- memory-bound work -------------------------------------------------------------------
+// Elementwise kernels (norms, residual adds, activation functions, dropout, softmax
+// cross-entropy, the optimizer) stream at this fraction of the HBM datasheet bandwidth
+// (STREAM-like copy kernels reach ~85-90%; short kernels less).
+inline constexpr double kHbmEfficiency = 0.70;
+// Elements of the hidden size read or written per token per layer in the forward pass:
+// two norms (read + write: 4), two residual adds (2 reads + 1 write each: 6), bias-dropout
+// (2) -- in the residual stream precision; and of the FFN size: activation function
+// (read + write, 3 with the SwiGLU gate). The backward pass moves about twice as much.
+inline constexpr double kHiddenElementsPerLayer = 12.0;
+inline constexpr double kFfnElementsPerLayer = 3.0;
+inline constexpr double kBackwardMemoryRatio = 2.0;
+// Eager per-operator overhead of our LibTorch trainer (target meshwork): kernel launches
+// that the GPU waits for when kernels are short. ~40 kernels per layer forward, ~80
+// backward, ~4 us each when the launch queue runs dry (PyTorch eager dispatch + launch).
+inline constexpr double kEagerOverheadPerLayerS = 120 * 4e-6 * 0.5;
+
+// --- communication -------------------------------------------------------------------------
+// NCCL ring collectives reach this fraction of the link's datasheet bandwidth (nccl-tests
+// bus bandwidth on DGX A100/H100: ~80% of NVLink, ~90% of InfiniBand line rate).
+inline constexpr double kIntraNodeCommEfficiency = 0.80;
+inline constexpr double kInterNodeCommEfficiency = 0.85;
+inline constexpr double kCollectiveLatencyS = 15e-6;   // per collective (launch + ring setup)
+inline constexpr double kP2pLatencyS = 10e-6;          // per pipeline send
+// Share of the backward pass that hides data-parallel gradient reduction (bucketed
+// all-reduce / reduce-scatter overlapped with the remaining backward, Li et al. 2020
+// "PyTorch Distributed", Megatron --overlap-grad-reduce). Per-step reductions can hide
+// under the last micro-batch's backward only; per-micro-batch ZeRO-2/3 traffic under all.
+inline constexpr double kDpOverlap = 0.7;
+// Share of tensor-parallel collectives hidden behind compute (0: Megatron's TP all-reduces
+// sit on the critical path; overlap needs userbuffers/TE comm-GEMM overlap).
+inline constexpr double kTpOverlap = 0.0;
+
+// --- host offload ----------------------------------------------------------------------------
+inline constexpr double kPcieGBps = 25.0;              // effective host<->device per GPU (PCIe 4 x16 ~25 GB/s)
+inline constexpr double kCpuAdamParamsPerS = 1.0e9;    // DeepSpeed CPU-Adam rate per GPU's share of cores
+
+// --- memory --------------------------------------------------------------------------------
+inline constexpr double kCudaContextGiB = 0.5;         // CUDA context, cuBLAS/cuDNN handles and workspaces
+inline constexpr double kNcclGiBPerGroup = 0.125;      // NCCL channel buffers per communicator in use
+inline constexpr double kAllocatorReserveFraction = 0.05; // caching-allocator fragmentation share
+inline constexpr double kDdpBucketBytes = 25.0 * 1024 * 1024; // gradient bucket (PyTorch DDP default)
+
+} // namespace meshwork::calib

@@ -1,0 +1,101 @@
+#include "core/planner/Estimate.h"
+
+#include "core/planner/MemoryModel.h"
+#include "core/planner/TimeModel.h"
+#include "core/spec/Flops.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace meshwork {
+
+namespace {
+
+std::string gib(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+// Degrees below 1 are reported by Plan::validate; the models compute with them clamped to 1
+// so that an invalid plan still gets every term that makes sense.
+Plan computable(const Plan& p)
+{
+    Plan c = p;
+    c.dp = std::max(c.dp, 1);
+    c.tp = std::max(c.tp, 1);
+    c.pp = std::max(c.pp, 1);
+    c.vpp = std::max(c.vpp, 1);
+    c.cp = std::max(c.cp, 1);
+    c.microBatch = std::max<int64_t>(c.microBatch, 1);
+    c.seq = std::max<int64_t>(c.seq, 1);
+    c.zero = std::clamp(c.zero, 0, 3);
+    return c;
+}
+
+bool modelComputable(const ModelSpec& m)
+{
+    return m.layers > 0 && m.hidden > 0 && m.heads > 0 && m.kvHeads > 0 && m.ffn > 0 && m.vocab > 0;
+}
+
+void addMemoryErrors(const MemoryEstimate& mem, std::vector<std::string>& errors)
+{
+    int over = 0;
+    for (const StageMemory& s : mem.stages) over += s.total > mem.capacityGiB ? 1 : 0;
+    if (over == 0) return;
+    const std::string cap = gib(mem.capacityGiB);
+    const std::string hint = " (lower the micro-batch, raise zero, recompute, or add tp/pp)";
+    if (over <= 4) {
+        for (const StageMemory& s : mem.stages)
+            if (s.total > mem.capacityGiB)
+                errors.push_back("memory: stage " + std::to_string(s.stage) + " needs " + gib(s.total)
+                                 + " GiB, over the GPU's " + cap + " GiB" + hint);
+    } else {
+        const StageMemory& s = mem.stages[size_t(mem.fullestStage)];
+        errors.push_back("memory: " + std::to_string(over) + " of " + std::to_string(mem.stages.size())
+                         + " stages are over the GPU's " + cap + " GiB; stage " + std::to_string(s.stage)
+                         + " needs " + gib(s.total) + " GiB" + hint);
+    }
+}
+
+} // namespace
+
+double Estimate::hoursToTrain(double tokens) const
+{
+    return throughput.tokensPerS > 0 ? tokens / throughput.tokensPerS / 3600.0 : 0;
+}
+
+double Estimate::costToTrain(double tokens, const ClusterSpec& c) const
+{
+    return hoursToTrain(tokens) * c.worldSize() * c.pricePerGpuHour;
+}
+
+Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target)
+{
+    Estimate e;
+    e.errors = model.validate();
+    for (std::string& s : plan.validate(model, &cluster)) e.errors.push_back(std::move(s));
+    if (!modelComputable(model) || cluster.gpu.memoryGiB <= 0) {
+        e.valid = false;
+        return e;
+    }
+    const Plan p = computable(plan);
+    e.flopsPerToken = trainingFlopsPerToken(model, p.seq);
+    e.memory = memoryEstimate(model, cluster, p, target);
+    addMemoryErrors(e.memory, e.errors);
+    e.time = timeEstimate(model, cluster, p, target, &e.warnings);
+    if (e.time.step > 0) {
+        const double world = std::max(p.worldSize(), 1);
+        e.throughput.tokensPerS = double(p.effectiveGlobalBatch()) * double(p.seq) / e.time.step;
+        e.throughput.tflopsPerGpu = e.flopsPerToken * e.throughput.tokensPerS / world / 1e12;
+        e.throughput.hardwareTflopsPerGpu =
+            hardwareFlopsPerToken(model, p.seq, p.recompute) * e.throughput.tokensPerS / world / 1e12;
+        const double peak = cluster.gpu.peakTflops(p.precision);
+        e.throughput.mfu = peak > 0 ? e.throughput.tflopsPerGpu / peak : 0;
+    }
+    e.valid = e.errors.empty();
+    return e;
+}
+
+} // namespace meshwork

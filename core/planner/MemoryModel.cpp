@@ -1,0 +1,115 @@
+#include "core/planner/MemoryModel.h"
+
+#include "core/planner/Activations.h"
+#include "core/planner/Calibration.h"
+#include "core/planner/ModelStates.h"
+#include "core/planner/StageLayout.h"
+
+#include <algorithm>
+
+namespace meshwork {
+
+namespace {
+
+// Logits and loss of one micro-batch on the last stage (computed and consumed at once, so
+// never more than one in flight), plus the final norm's and head's saved inputs.
+double logitsBytes(const ModelSpec& model, const Plan& plan, Target target)
+{
+    const ActivationShape x = activationShape(model, plan);
+    const double V = double(model.paddedVocab > 0 ? model.paddedVocab : model.vocab);
+    const double sb = x.s * x.b, sbh = sb * x.h, sbV = sb * V / x.t;
+    const double repDiv = x.sp ? x.t : 1;
+    if (target == Target::Megatron) {
+        // Final LayerNorm input and head input (2 + 2) sbh; logits in 16 bits (2 sbV/t) and
+        // the fp32 copy vocab-parallel cross-entropy works in, whose gradient it writes in place.
+        return 4 * sbh / repDiv + (2 + 4) * sbV;
+    }
+    // Our trainer: logits micro-batch x seq x padded vocab in the compute precision, the fp32
+    // copy for cross-entropy and its gradient (Korthikanti's 4sbV, plus autocast's cast).
+    const double e = plan.precision == Precision::Fp32 ? 4 : 2;
+    const double logits = plan.precision == Precision::Fp32 ? 0 : e;
+    return (4 + e) * sbh / repDiv + (logits + 4 + 4) * sbV;
+}
+
+double commBuffers(const ModelSpec& model, const Plan& plan, Target target, const ModelStateMemory& ms)
+{
+    const ActivationShape x = activationShape(model, plan);
+    const double e = plan.precision == Precision::Fp32 ? 4 : 2;
+    const double sbh = x.s * x.b * x.h;
+    double bytes = ms.gatherBuffer;
+    int groups = 0;
+    if (plan.dp > 1) {
+        ++groups;
+        // Our trainer reduces gradients in DDP-style buckets, two in flight. Megatron reduces
+        // straight out of its contiguous gradient buffer (counted as gradients).
+        if (target == Target::Meshwork) bytes += 2 * calib::kDdpBucketBytes;
+    }
+    if (plan.tp > 1) {
+        ++groups;
+        bytes += 2 * e * sbh;          // gathered (SP) or all-reduced layer input/output
+    }
+    if (plan.pp > 1) {
+        ++groups;
+        bytes += 4 * e * sbh / x.t;    // send and receive, forward and backward
+    }
+    if (plan.cp > 1) {
+        ++groups;
+        bytes += 4 * e * x.s * x.b * x.kv / x.t; // K/V ring double buffer
+    }
+    return bytes + groups * calib::kNcclGiBPerGroup * kGiB;
+}
+
+} // namespace
+
+StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage)
+{
+    const StageShape shape = stageShape(model, plan, stage);
+    const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
+    const ModelStateMemory ms = modelStateMemory(sb, shape.params(), shape.matmulParams(),
+                                                 layerParamsPerGpu(model, plan.tp),
+                                                 layerMatmulParamsPerGpu(model, plan.tp), plan);
+    const ActivationShape x = activationShape(model, plan);
+    const double perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute);
+    double activations = perLayer * double(shape.layers)
+        * inFlightMicroBatches(plan.pp, plan.vpp, plan.microBatches(), stage);
+    if (plan.recompute != Recompute::None && shape.layers > 0) {
+        // The layer being recomputed holds its full set during its backward.
+        activations += layerActivationBytes(target, x, plan.precision, Recompute::None);
+    }
+
+    StageMemory s;
+    s.stage = stage;
+    s.layers = int(shape.layers);
+    s.weights = ms.weights / kGiB;
+    s.gradients = ms.gradients / kGiB;
+    s.optimizer = ms.optimizer / kGiB;
+    s.activations = activations / kGiB;
+    s.logits = shape.last ? logitsBytes(model, plan, target) / kGiB : 0;
+    s.buffers = commBuffers(model, plan, target, ms) / kGiB;
+    s.context = calib::kCudaContextGiB;
+    const double sub = s.weights + s.gradients + s.optimizer + s.activations + s.logits + s.buffers;
+    s.reserve = sub * calib::kAllocatorReserveFraction;
+    s.total = sub + s.context + s.reserve;
+    s.host = ms.host / kGiB;
+    return s;
+}
+
+MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target)
+{
+    MemoryEstimate m;
+    const int pp = std::max(plan.pp, 1);
+    m.stages.reserve(size_t(pp));
+    m.capacityGiB = cluster.gpu.memoryGiB;
+    for (int i = 0; i < pp; ++i) {
+        m.stages.push_back(stageMemory(model, plan, target, i));
+        const StageMemory& s = m.stages.back();
+        if (s.total > m.totalGiB) {
+            m.totalGiB = s.total;
+            m.fullestStage = i;
+        }
+        m.hostGiB = std::max(m.hostGiB, s.host);
+    }
+    return m;
+}
+
+} // namespace meshwork

@@ -1,0 +1,17 @@
+// Memory per GPU of every pipeline stage: model states (ModelStates), activations
+// (Activations), the logits buffer, communication buffers, CUDA context, allocator reserve.
+#pragma once
+
+#include "core/planner/Estimate.h"
+
+namespace meshwork {
+
+// Fills one StageMemory (GiB) for pipeline rank `stage`.
+StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage);
+
+// Every stage, the fullest, and the capacity of the cluster's GPU.
+MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target);
+
+inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+} // namespace meshwork

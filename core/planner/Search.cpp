@@ -1,0 +1,140 @@
+#include "core/planner/Search.h"
+
+#include "core/planner/MemoryModel.h"
+
+#include <algorithm>
+
+namespace meshwork {
+
+namespace {
+
+std::vector<int> divisors(int64_t n)
+{
+    std::vector<int> d;
+    for (int64_t i = 1; i <= n; ++i)
+        if (n % i == 0) d.push_back(int(i));
+    return d;
+}
+
+// Tensor-parallel degrees the model allows: heads, KV heads and the FFN split evenly.
+std::vector<int> tpCandidates(const ModelSpec& m, int world)
+{
+    std::vector<int> out;
+    for (int t : divisors(world))
+        if (m.heads % t == 0 && m.kvHeads % t == 0 && m.ffn % t == 0) out.push_back(t);
+    return out;
+}
+
+// Context-parallel degrees: powers of two with seq divisible by 2 cp (load-balanced causal CP).
+std::vector<int> cpCandidates(int64_t seq, int rest)
+{
+    std::vector<int> out{1};
+    for (int c = 2; c <= rest; c *= 2)
+        if (rest % c == 0 && seq % (2 * c) == 0) out.push_back(c);
+    return out;
+}
+
+// The fullest GPU is on the first stage (most layers, most micro-batches in flight, the
+// embedding) or the last (head and logits): a quick test before the full estimate.
+double fullestGiB(const ModelSpec& m, const Plan& p, Target target)
+{
+    double g = stageMemory(m, p, target, 0).total;
+    if (p.pp > 1) g = std::max(g, stageMemory(m, p, target, p.pp - 1).total);
+    return g;
+}
+
+void markPareto(std::vector<SearchResult>& results)
+{
+    // Best throughput first (ties: more headroom first); a plan is on the front when no plan
+    // at least as fast has as much headroom.
+    std::stable_sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
+        if (a.estimate.throughput.tokensPerS != b.estimate.throughput.tokensPerS)
+            return a.estimate.throughput.tokensPerS > b.estimate.throughput.tokensPerS;
+        return a.headroomGiB > b.headroomGiB;
+    });
+    double bestHeadroom = -1e300;
+    for (SearchResult& r : results) {
+        r.pareto = r.estimate.valid && r.headroomGiB > bestHeadroom;
+        if (r.estimate.valid) bestHeadroom = std::max(bestHeadroom, r.headroomGiB);
+    }
+}
+
+} // namespace
+
+SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, const SearchOptions& options)
+{
+    SearchOutcome out;
+    const int world = cluster.worldSize();
+    if (world < 1 || model.layers < 1 || model.heads < 1 || model.kvHeads < 1) return out;
+    const Plan& base = options.base;
+    // The global batch stays fixed while dp varies; a base without one trains micro-batch x world.
+    const int64_t globalBatch = base.globalBatch > 0 ? base.globalBatch : base.microBatch * world;
+    const double capacity = cluster.gpu.memoryGiB;
+
+    const std::vector<int> tps = tpCandidates(model, world);
+    const std::vector<int> pps = divisors(model.layers);
+    const double outerTotal = double(tps.size() * pps.size());
+    double outerDone = 0;
+
+    Plan p = base;
+    p.globalBatch = globalBatch;
+    p.offloadFraction = 1.0;
+    for (int tp : tps) {
+        for (int pp : pps) {
+            outerDone += 1;
+            if (options.progress && !options.progress(outerDone / outerTotal * 0.98)) {
+                out.cancelled = true;
+                markPareto(out.results);
+                return out;
+            }
+            if (world % (tp * pp) != 0) continue;
+            for (int cp : cpCandidates(base.seq, world / (tp * pp))) {
+                const int dp = world / (tp * pp * cp);
+                if (globalBatch % dp != 0) continue;
+                const int64_t perDp = globalBatch / dp;
+                std::vector<int> vpps{1};
+                if (pp > 1)
+                    for (int v : divisors(model.layers / pp))
+                        if (v > 1) vpps.push_back(v);
+                for (int vpp : vpps) {
+                    for (int sp = 0; sp < (tp > 1 ? 2 : 1); ++sp) {
+                        // ZeRO stages beyond 0 shard over dp: with dp = 1 they are the same plan.
+                        for (int zero = 0; zero <= (dp > 1 ? 3 : 0); ++zero) {
+                            for (Offload off : {Offload::None, Offload::Optimizer, Offload::OptimizerParams}) {
+                                if (off != Offload::None && !options.includeOffload) continue;
+                                if (off == Offload::Optimizer && zero < 1) continue;
+                                if (off == Offload::OptimizerParams && zero < 3) continue;
+                                for (Recompute rc : {Recompute::None, Recompute::Selective, Recompute::Full}) {
+                                    for (int64_t mb = 1; mb <= perDp; ++mb) {
+                                        if (perDp % mb != 0) continue;
+                                        const int64_t micro = perDp / mb;
+                                        if (vpp > 1 && micro % pp != 0) continue;
+                                        p.tp = tp; p.pp = pp; p.cp = cp; p.dp = dp; p.vpp = vpp;
+                                        p.sp = sp != 0; p.zero = zero; p.offload = off; p.recompute = rc;
+                                        p.microBatch = mb;
+                                        ++out.considered;
+                                        const double full = fullestGiB(model, p, options.target);
+                                        // Memory only grows with the micro-batch: once one does
+                                        // not fit, no larger one will.
+                                        if (full > capacity && !options.includeInvalid) break;
+                                        SearchResult r;
+                                        r.plan = p;
+                                        r.estimate = estimate(model, cluster, p, options.target);
+                                        if (!r.estimate.valid && !options.includeInvalid) continue;
+                                        r.headroomGiB = capacity - r.estimate.memory.totalGiB;
+                                        out.results.push_back(std::move(r));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    markPareto(out.results);
+    if (options.progress) options.progress(1.0);
+    return out;
+}
+
+} // namespace meshwork

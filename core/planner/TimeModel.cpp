@@ -1,0 +1,245 @@
+#include "core/planner/TimeModel.h"
+
+#include "core/planner/Calibration.h"
+#include "core/planner/Links.h"
+#include "core/planner/ModelStates.h"
+#include "core/planner/StageLayout.h"
+#include "core/spec/Flops.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace meshwork {
+
+double matmulEfficiency(double M, double N, double K, double peakTflops)
+{
+    const double x0 = calib::kMatmulHalfSize * std::sqrt(std::max(peakTflops, 1.0) / calib::kMatmulReferenceTflops);
+    auto g = [x0](double x) { return x / (x + x0); };
+    return calib::kMatmulPeakFraction * g(M) * g(N) * g(K);
+}
+
+double hardwareFlopsPerToken(const ModelSpec& model, int64_t seq, Recompute recompute)
+{
+    const double base = trainingFlopsPerToken(model, seq);
+    const double attnFwd = 4.0 * double(model.layers) * double(model.hidden) * double(seq);
+    switch (recompute) {
+    case Recompute::Full: return base + 2.0 * double(model.layers) * layerMatmulParamsPerGpu(model, 1) + attnFwd;
+    case Recompute::Selective: return base + attnFwd;
+    case Recompute::None: break;
+    }
+    return base;
+}
+
+namespace {
+
+struct Work {
+    double peak = 0;        // FLOP/s
+    double hbm = 0;         // B/s effective
+    double e = 2;           // compute precision bytes
+    double r = 2;           // residual stream bytes
+    double T = 0;           // tokens per micro-batch on this GPU (b s / cp)
+    double t = 1;
+};
+
+// Forward seconds of the four GEMM groups of one layer on one GPU.
+double layerGemmForward(const ModelSpec& m, const Work& w)
+{
+    const double C = double(m.hidden), F = double(m.ffn), KV = double(m.kvDim()), t = w.t;
+    const double up = (m.ffnKind == FfnKind::SwiGlu ? 2 : 1) * F / t;
+    const double gemms[4][2] = {{(C + 2 * KV) / t, C}, {C, C / t}, {up, C}, {C, F / t}};
+    double s = 0;
+    for (const auto& g : gemms) {
+        const double flops = 2 * w.T * g[0] * g[1];
+        s += flops / (w.peak * matmulEfficiency(w.T, g[0], g[1], w.peak / 1e12));
+    }
+    return s;
+}
+
+} // namespace
+
+MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan,
+                              Target target, int stage)
+{
+    const StageShape shape = stageShape(m, plan, stage);
+    const Links links = planLinks(cluster, plan);
+    Work w;
+    w.peak = cluster.gpu.peakTflops(plan.precision) * 1e12;
+    w.hbm = cluster.gpu.hbmGBps * 1e9 * calib::kHbmEfficiency;
+    w.e = plan.precision == Precision::Fp32 ? 4 : 2;
+    w.r = target == Target::Meshwork ? 4 : w.e;
+    const double cp = plan.cp > 0 ? plan.cp : 1;
+    const double s = double(plan.seq);
+    w.T = double(plan.microBatch) * s / cp;
+    w.t = plan.tp > 0 ? plan.tp : 1;
+    const double C = double(m.hidden), F = double(m.ffn), KV = double(m.kvDim());
+    const double L = double(shape.layers);
+    const double V = double(m.paddedVocab > 0 ? m.paddedVocab : m.vocab);
+    const bool sp = plan.sp && plan.tp > 1;
+    MicroBatchTime out;
+    if (w.peak <= 0 || w.hbm <= 0) return out;
+
+    // Matmuls: backward = data gradient + weight gradient, the same shapes: 3x the forward.
+    const double gemmFwd = layerGemmForward(m, w);
+    out.compute = 3 * L * gemmFwd;
+    if (shape.last) {
+        const double headFlops = 2 * w.T * V / w.t * C;
+        out.compute += 3 * headFlops / (w.peak * matmulEfficiency(w.T, V / w.t, C, w.peak / 1e12));
+    }
+
+    // Attention core: 4 T s C / t FLOPs forward (QK^T and AV over the whole sequence's keys).
+    const double attnFwd = 4 * w.T * s * C / w.t * calib::kCausalFraction / (w.peak * calib::kAttentionEfficiency);
+    out.attention = L * attnFwd * (1 + calib::kAttentionBackwardRatio);
+
+    // Memory-bound work. Without SP the hidden-size elementwise work is replicated on every
+    // TP rank; with SP each rank does 1/t of it.
+    const double hidDiv = sp ? w.t : 1;
+    const double memFwd = (w.T * C / hidDiv * calib::kHiddenElementsPerLayer * w.r
+                           + w.T * F / w.t * calib::kFfnElementsPerLayer * w.e) / w.hbm;
+    out.memoryBound = L * memFwd * (1 + calib::kBackwardMemoryRatio);
+    if (target == Target::Meshwork) out.memoryBound += L * calib::kEagerOverheadPerLayerS;
+    if (shape.last) {
+        // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
+        // gradient, write the 16-bit gradient: ~16 B per logit.
+        out.memoryBound += w.T * V / w.t * 16 / w.hbm;
+    }
+
+    // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,
+    // two backward per layer, of T x C activations (Narayanan et al. 2021 Section 3.2).
+    const double tpBytes = w.T * C * w.e;
+    const double tpOne = allReduceSeconds(tpBytes, links.tp) * (1 - calib::kTpOverlap);
+    out.tpComm = L * 4 * tpOne;
+
+    // CP: ring exchange of K and V (cp - 1 hops) forward, K, V, dK, dV backward, hidden
+    // behind the attention core when the link keeps up.
+    if (links.cp.size > 1) {
+        const double kvBytes = 2 * w.T * KV / w.t * w.e;
+        const double hops = double(links.cp.size - 1);
+        const double comm = 3 * hops * (calib::kP2pLatencyS + kvBytes / (links.cp.GBps * 1e9));
+        out.cpComm = L * std::max(0.0, comm - attnFwd * (1 + calib::kAttentionBackwardRatio));
+    }
+
+    // Recomputation repeats forward work in the backward pass.
+    if (plan.recompute == Recompute::Full)
+        out.recompute = L * (gemmFwd + attnFwd + memFwd + 2 * tpOne);
+    else if (plan.recompute == Recompute::Selective)
+        out.recompute = L * (attnFwd + (target == Target::Meshwork ? w.T * F / w.t * 2 * w.e / w.hbm : 0));
+    return out;
+}
+
+TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
+                          std::vector<std::string>* warnings)
+{
+    TimeEstimate te;
+    const int pp = std::max(plan.pp, 1), vpp = std::max(plan.vpp, 1);
+    const double mb = double(std::max<int64_t>(plan.microBatches(), 1));
+    const Links links = planLinks(cluster, plan);
+
+    // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
+    MicroBatchTime slow = microBatchTime(m, cluster, plan, target, 0);
+    int slowest = 0;
+    if (pp > 1) {
+        const MicroBatchTime last = microBatchTime(m, cluster, plan, target, pp - 1);
+        if (last.total() > slow.total()) { slow = last; slowest = pp - 1; }
+    }
+    const double tmb = slow.total();
+    te.compute = mb * slow.compute;
+    te.attention = mb * slow.attention;
+    te.memoryBound = mb * slow.memoryBound;
+    te.recompute = mb * slow.recompute;
+    te.tpComm = mb * slow.tpComm;
+    te.cpComm = mb * slow.cpComm;
+
+    // Pipeline bubble (Narayanan et al. 2021 Section 2.2): (pp - 1) / (vpp m) of the ideal
+    // time m t_mb, i.e. (pp - 1)/vpp micro-batch times.
+    te.bubble = pp > 1 ? double(pp - 1) / vpp * tmb : 0;
+
+    // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward;
+    // Megatron's scatter/gather sends 1/t of the activation per TP rank.
+    if (pp > 1) {
+        const double e = plan.precision == Precision::Fp32 ? 4 : 2;
+        const double bytes = double(plan.microBatch) * double(plan.seq) / std::max(plan.cp, 1)
+            * double(m.hidden) * e / std::max(plan.tp, 1);
+        const double one = calib::kP2pLatencyS + bytes / (links.pp.GBps * 1e9);
+        // On the critical path: the sends of every micro-batch chunk plus the fill and drain.
+        te.ppComm = 2 * (mb * vpp + pp - 1) * one;
+    }
+
+    // Data parallel / ZeRO collectives over the parameters of the fullest stage.
+    const StageShape shape = stageShape(m, plan, slowest == 0 ? 0 : pp - 1);
+    const StageShape first = stageShape(m, plan, 0);
+    const double P = std::max(shape.params(), first.params());
+    const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
+    const double dp = std::max(plan.dp, 1);
+    if (links.dp.size > 1) {
+        double perStep = 0, perMicro = 0;
+        switch (plan.zero) {
+        case 0:
+            perStep = allReduceSeconds(P * sb.gradComm, links.dp);
+            break;
+        case 1:
+            if (target == Target::Megatron) // distributed optimizer: reduce-scatter grads, all-gather params
+                perStep = reduceScatterSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
+            else // all-reduce grads, each rank updates its shard, all-gather the updated params
+                perStep = allReduceSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
+            break;
+        case 2:
+            perMicro = reduceScatterSeconds(P * sb.gradComm, links.dp);
+            perStep = allGatherSeconds(P * sb.weightComm, links.dp);
+            if (target == Target::Megatron) { perStep += perMicro; perMicro = 0; }
+            break;
+        default:
+            // ZeRO-3: gather the parameters for the forward and again for the backward, and
+            // reduce-scatter the gradients, every micro-batch.
+            perMicro = 2 * allGatherSeconds(P * sb.weightComm, links.dp) + reduceScatterSeconds(P * sb.gradComm, links.dp);
+            break;
+        }
+        te.dpCommTotal = perStep + mb * perMicro;
+        // Per-step reductions hide under the last micro-batch's backward (2/3 of it, and the
+        // pipeline's cool-down); per-micro-batch traffic under every micro-batch's compute.
+        const double window = calib::kDpOverlap * ((2.0 / 3.0) * tmb * (perStep > 0 ? 1 : 0)
+                                                   + (perMicro > 0 ? mb * tmb : 0));
+        te.dpComm = std::max(0.0, te.dpCommTotal - window);
+    }
+
+    // Optimizer step: a memory-bound sweep over the local shard (read param, grad and states,
+    // write param and states; Megatron also writes the 16-bit copy), grad-norm clipping reads
+    // the gradients once more.
+    const double shard = P / (plan.zero >= 1 ? dp : 1);
+    const double hbm = cluster.gpu.hbmGBps * 1e9 * calib::kHbmEfficiency;
+    const double perParam = 2 * (4 + sb.optimizer) + sb.gradients + sb.gradients
+        + (target == Target::Megatron && plan.precision != Precision::Fp32 ? 2 : 0);
+    double offloaded = 0;
+    if (plan.offload != Offload::None) offloaded = std::clamp(plan.offloadFraction, 0.0, 1.0);
+    te.optimizer = hbm > 0 ? shard * (1 - offloaded) * perParam / hbm : 0;
+    if (offloaded > 0) {
+        // CPU Adam on the host share, the gradients down and the parameters back up over PCIe.
+        te.optimizer += shard * offloaded / calib::kCpuAdamParamsPerS
+            + shard * offloaded * (sb.gradComm + sb.weightComm) / (calib::kPcieGBps * 1e9);
+        if (plan.offload == Offload::OptimizerParams) {
+            // Offloaded parameter shards are fetched for the forward and the backward of every
+            // micro-batch (ZeRO-Infinity).
+            const double pshard = P / (plan.zero >= 3 ? dp : 1);
+            te.optimizer += mb * 2 * pshard * offloaded * sb.weights / (calib::kPcieGBps * 1e9);
+        }
+    }
+
+    te.step = mb * tmb + te.bubble + te.ppComm + te.dpComm + te.optimizer;
+
+    if (warnings) {
+        if (links.tp.crossesNodes)
+            warnings->push_back("tp = " + std::to_string(plan.tp) + " spans nodes (" + std::to_string(cluster.gpusPerNode)
+                                + " GPUs per node): tensor-parallel collectives run on the inter-node network; keep tp <= "
+                                + std::to_string(cluster.gpusPerNode));
+        if (links.cp.crossesNodes)
+            warnings->push_back("cp = " + std::to_string(plan.cp) + " spans nodes: the K/V ring runs on the inter-node network");
+        if (plan.offload != Offload::None)
+            warnings->push_back("offload moves optimizer work to the host: each step waits for PCIe transfers and CPU Adam");
+        if (pp > 1 && mb < pp)
+            warnings->push_back("only " + std::to_string(int64_t(mb)) + " micro-batches for pp = " + std::to_string(pp)
+                                + ": the pipeline bubble is " + std::to_string(int(100 * te.bubble / te.step))
+                                + "% of the step; raise the global batch or lower the micro-batch");
+    }
+    return te;
+}
+
+} // namespace meshwork
