@@ -1,0 +1,55 @@
+#!/bin/bash
+# Megatron-LM pretrain_gpt.py for llama3-8b (8.03B parameters) on 2 nodes x 8 NVIDIA A100 SXM4 80GB = 16 GPUs.
+# Plan: dp 16 x tp 1 x pp 1 x cp 1 = 16 GPUs, sp off, zero 3, offload optimizer+params, recompute full, micro-batch 1, global batch 256 (16 micro-batches per step), seq 8192, fp16, lamb.
+# Written by Meshwork; the same plan: meshwork-cli plan --model llama3-8b --gpu a100-80gb --nodes 2 --gpus-per-node 8 --dp 16 --tp 1 --pp 1 --zero 3 --offload optimizer+params --recompute full --micro-batch 1 --global-batch 256 --seq 8192 --precision fp16 --optimizer lamb
+# Not part of the plan: add data, tokenizer, learning rate and iterations as arguments to
+# this script (e.g. --data-path ... --tokenizer-type ... --lr ... --train-iters ...).
+# Not expressible in Megatron-LM: zero 3 (parameter sharding; the distributed optimizer shards states and gradients only, use Megatron's FSDP options --use-torch-fsdp2 or --use-custom-fsdp instead)
+# Not expressible in Megatron-LM: offload of parameters (only optimizer states and the optimizer step go to the CPU)
+# Not expressible in Megatron-LM: the LAMB optimizer (Megatron-LM offers adam and sgd; adam is written instead)
+# Not expressible in Megatron-LM: fp16 with the CPU optimizer (use bf16 with --optimizer-cpu-offload)
+# Run it on each of the 2 nodes with NODE_RANK set (0 on the first) and MASTER_ADDR naming the first node.
+set -euo pipefail
+
+torchrun \
+    --nnodes 2 \
+    --nproc-per-node 8 \
+    --node-rank "${NODE_RANK:-0}" \
+    --master-addr "${MASTER_ADDR:-localhost}" \
+    --master-port "${MASTER_PORT:-6000}" \
+    pretrain_gpt.py \
+    --num-layers 32 \
+    --hidden-size 4096 \
+    --num-attention-heads 32 \
+    --group-query-attention \
+    --num-query-groups 8 \
+    --ffn-hidden-size 14336 \
+    --swiglu \
+    --normalization RMSNorm \
+    --norm-epsilon 1e-05 \
+    --position-embedding-type rope \
+    --rotary-base 500000 \
+    --untie-embeddings-and-output-weights \
+    --disable-bias-linear \
+    --attention-dropout 0.0 \
+    --hidden-dropout 0.0 \
+    --seq-length 8192 \
+    --max-position-embeddings 8192 \
+    --make-vocab-size-divisible-by 128 \
+    --tensor-model-parallel-size 1 \
+    --pipeline-model-parallel-size 1 \
+    --context-parallel-size 1 \
+    --use-distributed-optimizer \
+    --overlap-grad-reduce \
+    --overlap-param-gather \
+    --optimizer-cpu-offload \
+    --optimizer-offload-fraction 1 \
+    --use-precision-aware-optimizer \
+    --recompute-granularity full \
+    --recompute-method uniform \
+    --recompute-num-layers 1 \
+    --micro-batch-size 1 \
+    --global-batch-size 256 \
+    --fp16 \
+    --optimizer adam \
+    "$@"
