@@ -20,7 +20,8 @@ ActivationShape activationShape(const ModelSpec& m, const Plan& plan)
     return x;
 }
 
-double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute)
+double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute,
+                            bool flash)
 {
     const double sb = x.s * x.b, sbh = sb * x.h, t = x.t;
     const double repDiv = x.sp ? t : 1; // replicated terms, split by sequence parallelism
@@ -29,7 +30,7 @@ double layerActivationBytes(Target target, const ActivationShape& x, Precision p
         const double replicated = 10 * sbh;
         const double mlp = (x.swiglu ? 6 : 4) * sb * x.f;
         const double split = 2 * sbh + 4 * sb * x.kv + 2 * sbh + mlp;
-        const double core = 5 * x.a * x.s * x.s * x.b;
+        const double core = flash ? 4 * x.a * x.s * x.b : 5 * x.a * x.s * x.s * x.b;
         double bytes = replicated / repDiv + split / t;
         if (recompute == Recompute::None) bytes += core / t;
         return bytes;
@@ -40,7 +41,8 @@ double layerActivationBytes(Target target, const ActivationShape& x, Precision p
     double split = e * (sbh + 2 * sb * x.kv);           // q, k, v
     if (recompute == Recompute::None) {
         split += 2 * e * sbh;                            // o and its contiguous copy
-        split += 4 * x.a * x.s * x.b;                    // logsumexp (fp32)
+        split += flash ? 4 * x.a * x.s * x.b             // logsumexp (fp32)
+                       : 2 * e * x.a * x.s * x.s * x.b;  // math path: scores and probabilities
         split += (x.swiglu ? 4 : 2) * e * sb * x.f;
     } else {
         split += (x.swiglu ? 2 : 1) * e * sb * x.f;      // the activation function's inputs

@@ -41,7 +41,12 @@ ActivationShape activationShape(const ModelSpec& m, const Plan& plan);
 // Selective recompute (attention core and activation function recomputed) drops o, its
 // contiguous copy, the logsumexp and the activation function's outputs; full recompute keeps
 // the fp32 layer input r sbh. Replicated terms divide by t with SP, as in Megatron.
-double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute);
+// With `flash` (megatron target), the attention core keeps no s x s tensors: the 5as^2b term
+// becomes the kernel's fp32 logsumexp, 4asb/t (its output is the 2sbh projection input).
+// Without it (meshwork target), SDPA's math path keeps scores and probabilities, 2e as^2b/t,
+// in place of the logsumexp.
+double layerActivationBytes(Target target, const ActivationShape& x, Precision precision, Recompute recompute,
+                            bool flash);
 
 // Micro-batches (counted in whole-stage equivalents: layer-micro-batches / layers on the stage)
 // whose activations pipeline rank `stage` holds at its peak.

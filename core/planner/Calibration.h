@@ -27,6 +27,13 @@ inline constexpr double kMatmulReferenceTflops = 312.0;
 inline constexpr double kAttentionEfficiency = 0.50;
 inline constexpr double kCausalFraction = 0.5;
 inline constexpr double kAttentionBackwardRatio = 2.5;
+// The materialised attention core (Megatron-LM 2021-22: baddbmm, fused scale-mask-softmax,
+// dropout, bmm) runs QK^T and AV as batched GEMMs of head-dim depth over the full s x s
+// scores, and streams the scores through HBM: forward, scores written, read and written by
+// softmax, read and written by dropout (+ a 1-byte mask), read by AV: 6.5 elements of 16 bits;
+// the backward pass about twice that.
+inline constexpr double kScoreElementsForward = 6.5;
+inline constexpr double kScoreElementsBackward = 13.0;
 
 // --- memory-bound work -------------------------------------------------------------------
 // Elementwise kernels (norms, residual adds, activation functions, dropout, softmax

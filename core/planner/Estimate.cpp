@@ -71,8 +71,25 @@ double Estimate::costToTrain(double tokens, const ClusterSpec& c) const
     return hoursToTrain(tokens) * c.worldSize() * c.pricePerGpuHour;
 }
 
+bool usesFlashAttention(Target target, const EstimateOptions& options)
+{
+    switch (options.attention) {
+    case AttentionKernel::Flash: return true;
+    case AttentionKernel::Materialized: return false;
+    case AttentionKernel::Default: break;
+    }
+    return target == Target::Meshwork;
+}
+
 Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target)
 {
+    return estimate(model, cluster, plan, target, EstimateOptions{});
+}
+
+Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
+                  const EstimateOptions& options)
+{
+    const bool flash = usesFlashAttention(target, options);
     Estimate e;
     e.errors = model.validate();
     for (std::string& s : plan.validate(model, &cluster)) e.errors.push_back(std::move(s));
@@ -82,9 +99,9 @@ Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan
     }
     const Plan p = computable(plan);
     e.flopsPerToken = trainingFlopsPerToken(model, p.seq);
-    e.memory = memoryEstimate(model, cluster, p, target);
+    e.memory = memoryEstimate(model, cluster, p, target, flash);
     addMemoryErrors(e.memory, e.errors);
-    e.time = timeEstimate(model, cluster, p, target, &e.warnings);
+    e.time = timeEstimate(model, cluster, p, target, flash, &e.warnings);
     if (e.time.step > 0) {
         const double world = std::max(p.worldSize(), 1);
         e.throughput.tokensPerS = double(p.effectiveGlobalBatch()) * double(p.seq) / e.time.step;

@@ -81,8 +81,22 @@ struct Estimate {
     double costToTrain(double tokens, const ClusterSpec& c) const;   // GPU-hours x price
 };
 
+// How the attention core runs. Flash: FlashAttention-style fused kernel (no s x s matrix kept;
+// causal blocks skipped). Materialized: QK^T, softmax and dropout as separate kernels over the
+// full s x s scores (Megatron-LM as in Narayanan et al. 2021 and Korthikanti et al. 2022).
+// Default: Flash for meshwork (SDPA flash attention), Materialized for megatron (the
+// activation memory of Korthikanti et al. 2022).
+enum class AttentionKernel { Default, Flash, Materialized };
+
+struct EstimateOptions {
+    AttentionKernel attention = AttentionKernel::Default;
+};
+bool usesFlashAttention(Target target, const EstimateOptions& options);
+
 Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                   Target target = Target::Meshwork);
+Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
+                  const EstimateOptions& options);
 
 // The JSON of `meshwork-cli plan --json`: valid, errors, warnings, memory (per-stage in GiB and
 // total_gib of the fullest GPU), time (breakdown and step_s), throughput (tokens_per_s,

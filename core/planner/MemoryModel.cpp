@@ -61,7 +61,7 @@ double commBuffers(const ModelSpec& model, const Plan& plan, Target target, cons
 
 } // namespace
 
-StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage)
+StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage, bool flash)
 {
     const StageShape shape = stageShape(model, plan, stage);
     const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
@@ -69,12 +69,12 @@ StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target,
                                                  layerParamsPerGpu(model, plan.tp),
                                                  layerMatmulParamsPerGpu(model, plan.tp), plan);
     const ActivationShape x = activationShape(model, plan);
-    const double perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute);
+    const double perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute, flash);
     double activations = perLayer * double(shape.layers)
         * inFlightMicroBatches(plan.pp, plan.vpp, plan.microBatches(), stage);
     if (plan.recompute != Recompute::None && shape.layers > 0) {
         // The layer being recomputed holds its full set during its backward.
-        activations += layerActivationBytes(target, x, plan.precision, Recompute::None);
+        activations += layerActivationBytes(target, x, plan.precision, Recompute::None, flash);
     }
 
     StageMemory s;
@@ -94,14 +94,15 @@ StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target,
     return s;
 }
 
-MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target)
+MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
+                              bool flash)
 {
     MemoryEstimate m;
     const int pp = std::max(plan.pp, 1);
     m.stages.reserve(size_t(pp));
     m.capacityGiB = cluster.gpu.memoryGiB;
     for (int i = 0; i < pp; ++i) {
-        m.stages.push_back(stageMemory(model, plan, target, i));
+        m.stages.push_back(stageMemory(model, plan, target, i, flash));
         const StageMemory& s = m.stages.back();
         if (s.total > m.totalGiB) {
             m.totalGiB = s.total;

@@ -7,10 +7,11 @@
 namespace meshwork {
 
 // Fills one StageMemory (GiB) for pipeline rank `stage`.
-StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage);
+StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage, bool flash);
 
 // Every stage, the fullest, and the capacity of the cluster's GPU.
-MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target);
+MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
+                              bool flash);
 
 inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 

@@ -36,10 +36,10 @@ std::vector<int> cpCandidates(int64_t seq, int rest)
 
 // The fullest GPU is on the first stage (most layers, most micro-batches in flight, the
 // embedding) or the last (head and logits): a quick test before the full estimate.
-double fullestGiB(const ModelSpec& m, const Plan& p, Target target)
+double fullestGiB(const ModelSpec& m, const Plan& p, Target target, bool flash)
 {
-    double g = stageMemory(m, p, target, 0).total;
-    if (p.pp > 1) g = std::max(g, stageMemory(m, p, target, p.pp - 1).total);
+    double g = stageMemory(m, p, target, 0, flash).total;
+    if (p.pp > 1) g = std::max(g, stageMemory(m, p, target, p.pp - 1, flash).total);
     return g;
 }
 
@@ -70,6 +70,7 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
     // The global batch stays fixed while dp varies; a base without one trains micro-batch x world.
     const int64_t globalBatch = base.globalBatch > 0 ? base.globalBatch : base.microBatch * world;
     const double capacity = cluster.gpu.memoryGiB;
+    const bool flash = usesFlashAttention(options.target, options.estimateOptions);
 
     const std::vector<int> tps = tpCandidates(model, world);
     const std::vector<int> pps = divisors(model.layers);
@@ -113,13 +114,13 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                                         p.sp = sp != 0; p.zero = zero; p.offload = off; p.recompute = rc;
                                         p.microBatch = mb;
                                         ++out.considered;
-                                        const double full = fullestGiB(model, p, options.target);
+                                        const double full = fullestGiB(model, p, options.target, flash);
                                         // Memory only grows with the micro-batch: once one does
                                         // not fit, no larger one will.
                                         if (full > capacity && !options.includeInvalid) break;
                                         SearchResult r;
                                         r.plan = p;
-                                        r.estimate = estimate(model, cluster, p, options.target);
+                                        r.estimate = estimate(model, cluster, p, options.target, options.estimateOptions);
                                         if (!r.estimate.valid && !options.includeInvalid) continue;
                                         r.headroomGiB = capacity - r.estimate.memory.totalGiB;
                                         out.results.push_back(std::move(r));

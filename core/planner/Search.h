@@ -11,6 +11,7 @@ namespace meshwork {
 
 struct SearchOptions {
     Target target = Target::Meshwork;
+    EstimateOptions estimateOptions;
     // The base plan fixes what the search does not vary: seq, global batch, precision,
     // optimizer. Degrees, ZeRO, recompute, micro-batch, vpp, sp and offload are varied.
     Plan base;

@@ -58,7 +58,7 @@ double layerGemmForward(const ModelSpec& m, const Work& w)
 } // namespace
 
 MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan,
-                              Target target, int stage)
+                              Target target, int stage, bool flash)
 {
     const StageShape shape = stageShape(m, plan, stage);
     const Links links = planLinks(cluster, plan);
@@ -87,8 +87,23 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
     }
 
     // Attention core: 4 T s C / t FLOPs forward (QK^T and AV over the whole sequence's keys).
-    const double attnFwd = 4 * w.T * s * C / w.t * calib::kCausalFraction / (w.peak * calib::kAttentionEfficiency);
-    out.attention = L * attnFwd * (1 + calib::kAttentionBackwardRatio);
+    const double attnFlops = 4 * w.T * s * C / w.t;
+    double attnFwd = 0, attnTrain = 0;
+    if (flash) {
+        attnFwd = attnFlops * calib::kCausalFraction / (w.peak * calib::kAttentionEfficiency);
+        attnTrain = attnFwd * (1 + calib::kAttentionBackwardRatio);
+    } else {
+        // Batched GEMMs of depth head-dim over the full score matrix (no causal skipping),
+        // plus the scores streamed through softmax and dropout.
+        const double hd = double(m.headDim()), sq = s / cp;
+        const double gemm = attnFlops / (w.peak * matmulEfficiency(sq, s, hd, w.peak / 1e12));
+        const double scores = double(plan.microBatch) * double(m.heads) / w.t * sq * s;
+        const double fwdBytes = scores * calib::kScoreElementsForward * w.e;
+        const double bwdBytes = scores * calib::kScoreElementsBackward * w.e;
+        attnFwd = gemm + fwdBytes / w.hbm;
+        attnTrain = 3 * gemm + (fwdBytes + bwdBytes) / w.hbm;
+    }
+    out.attention = L * attnTrain;
 
     // Memory-bound work. Without SP the hidden-size elementwise work is replicated on every
     // TP rank; with SP each rank does 1/t of it.
@@ -115,7 +130,7 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
         const double kvBytes = 2 * w.T * KV / w.t * w.e;
         const double hops = double(links.cp.size - 1);
         const double comm = 3 * hops * (calib::kP2pLatencyS + kvBytes / (links.cp.GBps * 1e9));
-        out.cpComm = L * std::max(0.0, comm - attnFwd * (1 + calib::kAttentionBackwardRatio));
+        out.cpComm = L * std::max(0.0, comm - attnTrain);
     }
 
     // Recomputation repeats forward work in the backward pass.
@@ -127,7 +142,7 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
 }
 
 TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
-                          std::vector<std::string>* warnings)
+                          bool flash, std::vector<std::string>* warnings)
 {
     TimeEstimate te;
     const int pp = std::max(plan.pp, 1), vpp = std::max(plan.vpp, 1);
@@ -135,10 +150,10 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     const Links links = planLinks(cluster, plan);
 
     // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
-    MicroBatchTime slow = microBatchTime(m, cluster, plan, target, 0);
+    MicroBatchTime slow = microBatchTime(m, cluster, plan, target, 0, flash);
     int slowest = 0;
     if (pp > 1) {
-        const MicroBatchTime last = microBatchTime(m, cluster, plan, target, pp - 1);
+        const MicroBatchTime last = microBatchTime(m, cluster, plan, target, pp - 1, flash);
         if (last.total() > slow.total()) { slow = last; slowest = pp - 1; }
     }
     const double tmb = slow.total();

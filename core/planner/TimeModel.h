@@ -18,11 +18,11 @@ struct MicroBatchTime {
     double total() const { return compute + attention + memoryBound + recompute + tpComm + cpComm; }
 };
 MicroBatchTime microBatchTime(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
-                              Target target, int stage);
+                              Target target, int stage, bool flash);
 
 // The whole step. Appends warnings (TP across nodes, ...) when `warnings` is given.
 TimeEstimate timeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
-                          Target target, std::vector<std::string>* warnings = nullptr);
+                          Target target, bool flash, std::vector<std::string>* warnings = nullptr);
 
 // Hardware FLOPs per token: model FLOPs (core/spec/Flops.h) plus the recomputed forward work.
 // Full recompute repeats every layer's forward: + 2 x layer matmul params + 4 L C T, which
