@@ -1,0 +1,140 @@
+#include "core/train/dist/Mesh.h"
+
+#include "core/train/TrainError.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef MESHWORK_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <algorithm>
+#include <cmath>
+
+namespace meshwork {
+
+namespace {
+
+std::string rankList(const std::vector<int>& ranks)
+{
+    std::string s;
+    for (size_t i = 0; i < ranks.size(); ++i) s += (i ? "," : "") + std::to_string(ranks[i]);
+    return s;
+}
+
+} // namespace
+
+Mesh::Mesh(const Plan& plan, const DistConfig& dist, CommDevice device)
+    : m_dist(dist), m_layout(plan), m_device(device),
+      m_timeout(std::chrono::milliseconds(static_cast<int64_t>(std::llround(dist.collectiveTimeoutS * 1000.0))))
+{
+    if (m_layout.worldSize() != dist.worldSize) {
+        auto problems = checkWorldSize(plan, dist);
+        throw TrainError(TrainErrorKind::Config, problems.empty() ? "world size mismatch" : problems.front());
+    }
+    m_coord = m_layout.coordOf(dist.rank);
+#ifndef MESHWORK_WITH_CUDA
+    if (device == CommDevice::Cuda)
+        throw TrainError(TrainErrorKind::Config,
+                         "this meshwork-train was built without CUDA, so it has no NCCL: rebuild with -DMESHWORK_CUDA=ON "
+                         "or train with --device cpu");
+#else
+    if (device == CommDevice::Cuda) c10::cuda::set_device(static_cast<c10::DeviceIndex>(dist.localRank));
+#endif
+    if (dist.worldSize > 1) {
+        c10d::TCPStoreOptions opts;
+        opts.port = static_cast<std::uint16_t>(dist.masterPort);
+        opts.isServer = dist.rank == 0;
+        opts.numWorkers = static_cast<std::size_t>(dist.worldSize);
+        opts.waitWorkers = true;
+        opts.timeout = m_timeout;
+        try {
+            m_store = c10::make_intrusive<c10d::TCPStore>(dist.masterAddr, opts);
+        } catch (const std::exception& e) {
+            throw TrainError(TrainErrorKind::Comm,
+                             "rank " + std::to_string(dist.rank) + " could not rendezvous with " + std::to_string(dist.worldSize)
+                                 + " ranks at " + dist.masterAddr + ":" + std::to_string(dist.masterPort) + " within "
+                                 + std::to_string(dist.collectiveTimeoutS) + " s (" + e.what()
+                                 + "): check that every rank started, that MASTER_ADDR/MASTER_PORT agree and the port is free");
+        }
+    }
+    for (Axis a : {Axis::Tp, Axis::Cp, Axis::Dp, Axis::Pp})
+        m_axis[static_cast<int>(a)] = makeGroup(toString(a), m_layout.groupOf(dist.rank, a));
+    // dp x cp: every rank with this rank's tp and pp coordinates.
+    std::vector<int> zero;
+    for (int r = 0; r < m_layout.worldSize(); ++r) {
+        RankCoord c = m_layout.coordOf(r);
+        if (c[Axis::Tp] == m_coord[Axis::Tp] && c[Axis::Pp] == m_coord[Axis::Pp]) zero.push_back(r);
+    }
+    m_zero = plan.cp > 1 ? makeGroup("dp-cp", zero) : m_axis[static_cast<int>(Axis::Dp)];
+    std::vector<int> all(m_layout.worldSize());
+    for (int r = 0; r < m_layout.worldSize(); ++r) all[r] = r;
+    m_world = makeGroup("world", all);
+}
+
+Mesh::~Mesh() = default;
+
+CommGroup Mesh::makeGroup(const std::string& name, std::vector<int> ranks)
+{
+    CommGroup g;
+    g.name = name;
+    g.ranks = std::move(ranks);
+    g.index = static_cast<int>(std::find(g.ranks.begin(), g.ranks.end(), m_dist.rank) - g.ranks.begin());
+    if (g.trivial()) return g;
+    // Each group rendezvouses under its own prefix: the axis and its member ranks, which every
+    // member computes alike (torch.distributed.new_group does the same with a counter).
+    auto store = c10::make_intrusive<c10d::PrefixStore>(name + "/" + rankList(g.ranks), m_store);
+    try {
+#ifdef MESHWORK_WITH_CUDA
+        if (m_device == CommDevice::Cuda) {
+            auto opts = c10d::ProcessGroupNCCL::Options::create();
+            opts->timeout = m_timeout;
+            g.backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, g.index, g.size(), opts);
+            return g;
+        }
+#endif
+        auto opts = c10d::ProcessGroupGloo::Options::create(m_timeout);
+        // Loopback unless MASTER_ADDR names another host: then resolve this host's own name.
+        const bool local = m_dist.masterAddr == "127.0.0.1" || m_dist.masterAddr == "localhost";
+        opts->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                      : c10d::ProcessGroupGloo::createDefaultDevice());
+        opts->threads = 1;
+        g.backend = c10::make_intrusive<c10d::ProcessGroupGloo>(store, g.index, g.size(), opts);
+    } catch (const TrainError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw TrainError(TrainErrorKind::Comm, "could not create the " + name + " group of ranks " + rankList(g.ranks)
+                                                   + " within " + std::to_string(m_dist.collectiveTimeoutS)
+                                                   + " s: " + e.what());
+    }
+    return g;
+}
+
+ProcessGroups Mesh::processGroups() const
+{
+    ProcessGroups p;
+    p.rank = m_dist.rank;
+    p.worldSize = m_dist.worldSize;
+    p.localRank = m_dist.localRank;
+    p.dpRank = m_coord[Axis::Dp];
+    p.dpSize = m_layout.size(Axis::Dp);
+    return p;
+}
+
+void Mesh::wait(const c10::intrusive_ptr<c10d::Work>& work, const CommGroup& group, const char* what) const
+{
+    try {
+        work->wait(m_timeout);
+    } catch (const std::exception& e) {
+        std::string msg = e.what();
+        if (msg.size() > 400) msg = msg.substr(0, 400) + "...";
+        throw TrainError(TrainErrorKind::Comm,
+                         std::string(what) + " on the " + group.name + " group (ranks " + rankList(group.ranks)
+                             + ") failed or timed out after " + std::to_string(m_dist.collectiveTimeoutS)
+                             + " s (--collective-timeout): a peer rank died or hangs (" + msg + ")");
+    }
+}
+
+} // namespace meshwork
