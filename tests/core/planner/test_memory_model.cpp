@@ -1,0 +1,231 @@
+// Memory terms react as they must: ZeRO shards by dp, recomputation and SP shrink
+// activations, the first pipeline stage holds more micro-batches than the last, offload
+// moves bytes to the host, the last stage holds the logits.
+#include "PlannerFixtures.h"
+
+#include "core/planner/Activations.h"
+#include "core/planner/Calibration.h"
+#include "core/spec/Flops.h"
+
+#include <cmath>
+
+using namespace meshwork;
+using namespace meshwork::fixtures;
+
+namespace {
+
+void addTargets()
+{
+    QTest::addColumn<QString>("target");
+    QTest::newRow("meshwork") << "meshwork";
+    QTest::newRow("megatron") << "megatron";
+}
+
+bool near(double a, double b, double rel = 1e-9) { return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)); }
+
+// LLaMA-2 7B on 4 nodes x 8 H100, dp 32: small enough to vary one knob at a time.
+Estimate llama7b(Target target, const std::function<void(Plan&)>& change)
+{
+    Plan p = plan(32, 1, 1, 1, 256, 4096);
+    change(p);
+    return estimate(model("llama2-7b"), cluster("h100-sxm", 4), p, target);
+}
+
+} // namespace
+
+class TestMemoryModel : public QObject {
+    Q_OBJECT
+private slots:
+    void zeroShardsByDp_data() { addTargets(); }
+    void zeroShardsByDp()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        const int dp = 32;
+        const StageMemory z0 = llama7b(t, [](Plan&) {}).memory.stages[0];
+        const StageMemory z1 = llama7b(t, [](Plan& p) { p.zero = 1; }).memory.stages[0];
+        const StageMemory z2 = llama7b(t, [](Plan& p) { p.zero = 2; }).memory.stages[0];
+        const StageMemory z3 = llama7b(t, [](Plan& p) { p.zero = 3; }).memory.stages[0];
+        // ZeRO-1: optimizer states (and masters) / dp; gradients and weights unchanged.
+        QVERIFY(z0.optimizer > 0);
+        QVERIFY(near(z1.optimizer, z0.optimizer / dp));
+        QVERIFY(near(z1.gradients, z0.gradients));
+        QVERIFY(near(z1.weights, z0.weights));
+        // ZeRO-2: gradients / dp as well.
+        QVERIFY(near(z2.gradients, z0.gradients / dp));
+        QVERIFY(near(z2.optimizer, z0.optimizer / dp));
+        // ZeRO-3: the parameters too; the gathered-layer buffer appears.
+        QVERIFY(z3.weights < z0.weights / dp * 1.0001 + 1e-9);
+        QVERIFY(z3.buffers > z2.buffers);
+        QVERIFY(z0.total > z1.total && z1.total > z2.total && z2.total > z3.total);
+    }
+
+    void meshworkMirrorsTrainerAllocation()
+    {
+        // fp32 parameters (4 B) + a 2 B autocast copy of the matmul weights, fp32 gradients
+        // (4 B), AdamW 8 B; LARS keeps one state (4 B).
+        const ModelSpec m = model("gpt2-124m");
+        const ClusterSpec c = cluster("h100-sxm", 1, 1);
+        Plan p = plan(1, 1, 1, 4, 4, 1024);
+        const StageMemory s = estimate(m, c, p, Target::Meshwork).memory.stages[0];
+        const double params = double(m.allocatedParameterCount());
+        // Matmul weights: the block linears and the (tied) head, cast once per forward.
+        const double matmul = double(matmulParameters(m));
+        const double gib = 1024.0 * 1024 * 1024;
+        QVERIFY(near(s.gradients, params * 4 / gib));
+        QVERIFY(near(s.optimizer, params * 8 / gib));
+        QVERIFY(near(s.weights, (params * 4 + matmul * 2) / gib));
+        QCOMPARE(s.context, calib::kCudaContextGiB);
+        QVERIFY(near(s.reserve, (s.total - s.context - s.reserve) * calib::kAllocatorReserveFraction, 1e-9));
+        p.optimizer = Optimizer::Lars;
+        QVERIFY(near(estimate(m, c, p, Target::Meshwork).memory.stages[0].optimizer, params * 4 / gib));
+        p.precision = Precision::Fp32;
+        QVERIFY(near(estimate(m, c, p, Target::Meshwork).memory.stages[0].weights, params * 4 / gib));
+    }
+
+    void megatronStateBytes()
+    {
+        // 2 B weights + 4 B fp32 gradients + 12 B master and Adam: 18 B/param; the distributed
+        // optimizer (ZeRO-1) leaves 6 + 12/dp.
+        const ModelSpec m = model("llama2-7b");
+        const StageMemory z0 = llama7b(Target::Megatron, [](Plan&) {}).memory.stages[0];
+        const StageMemory z1 = llama7b(Target::Megatron, [](Plan& p) { p.zero = 1; }).memory.stages[0];
+        const double gib = 1024.0 * 1024 * 1024, params = double(m.allocatedParameterCount());
+        QVERIFY(near((z0.weights + z0.gradients + z0.optimizer) * gib, 18 * params, 1e-6));
+        QVERIFY(near((z1.weights + z1.gradients + z1.optimizer) * gib, (6 + 12.0 / 32) * params, 1e-6));
+    }
+
+    void recomputeLowersActivations_data() { addTargets(); }
+    void recomputeLowersActivations()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        const double none = llama7b(t, [](Plan&) {}).memory.stages[0].activations;
+        const double sel = llama7b(t, [](Plan& p) { p.recompute = Recompute::Selective; }).memory.stages[0].activations;
+        const double full = llama7b(t, [](Plan& p) { p.recompute = Recompute::Full; }).memory.stages[0].activations;
+        QVERIFY2(none > sel && sel > full, qPrintable(QString("none %1 selective %2 full %3").arg(none).arg(sel).arg(full)));
+        QVERIFY(full < none / 4);
+    }
+
+    void sequenceParallelDivides_data() { addTargets(); }
+    void sequenceParallelDivides()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        auto tp4 = [](Plan& p) { p.tp = 4; p.dp = 8; };
+        const double noSp = llama7b(t, tp4).memory.stages[0].activations;
+        const double sp = llama7b(t, [&](Plan& p) { tp4(p); p.sp = true; }).memory.stages[0].activations;
+        QVERIFY(sp < noSp);
+        // Per layer with SP every term is split by t: exactly 1/t of the unsplit layer.
+        ActivationShape x = activationShape(model("llama2-7b"), plan(8, 1, 1, 1, 8, 4096));
+        const double whole = layerActivationBytes(t, x, Precision::Bf16, Recompute::None, true);
+        x.t = 4;
+        x.sp = true;
+        QVERIFY(near(layerActivationBytes(t, x, Precision::Bf16, Recompute::None, true), whole / 4));
+    }
+
+    void contextParallelDivides()
+    {
+        const double cp1 = llama7b(Target::Megatron, [](Plan&) {}).memory.stages[0].activations;
+        const double cp2 = llama7b(Target::Megatron, [](Plan& p) { p.cp = 2; p.dp = 16; }).memory.stages[0].activations;
+        QVERIFY(cp2 < cp1 * 0.51);
+    }
+
+    void pipelineInFlight_data() { addTargets(); }
+    void pipelineInFlight()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        // LLaMA-2 7B, pp 4 (8 layers each), 16 micro-batches: 1F1B keeps pp - i in flight.
+        Plan p = plan(8, 1, 4, 1, 128, 4096);
+        const Estimate e = estimate(model("llama2-7b"), cluster("h100-sxm", 4), p, t);
+        QCOMPARE(int(e.memory.stages.size()), 4);
+        const auto& s = e.memory.stages;
+        QVERIFY(s[0].activations > s[1].activations && s[1].activations > s[2].activations
+                && s[2].activations > s[3].activations);
+        QVERIFY(near(s[0].activations / s[3].activations, 4.0));
+        QVERIFY(near(s[1].activations / s[3].activations, 3.0));
+        // Embedding on the first stage, head and logits on the last.
+        QVERIFY(s[0].weights > s[1].weights);
+        QVERIFY(s[3].weights > s[1].weights);
+        QCOMPARE(s[0].logits, 0.0);
+        QVERIFY(s[3].logits > 0);
+        QCOMPARE(e.memory.fullestStage, 0);
+    }
+
+    void inFlightSchedules_data()
+    {
+        QTest::addColumn<int>("pp");
+        QTest::addColumn<int>("vpp");
+        QTest::addColumn<int>("micro");
+        QTest::addColumn<int>("stage");
+        QTest::addColumn<double>("expected");
+        QTest::newRow("no pipeline") << 1 << 1 << 8 << 0 << 1.0;
+        QTest::newRow("1F1B first") << 4 << 1 << 16 << 0 << 4.0;
+        QTest::newRow("1F1B last") << 4 << 1 << 16 << 3 << 1.0;
+        QTest::newRow("1F1B few micro-batches") << 8 << 1 << 3 << 0 << 3.0;
+        // Interleaved: pp (1 + (pp - 1)/(pp v)) stage-equivalents on the first rank.
+        QTest::newRow("interleaved first, v 2") << 4 << 2 << 16 << 0 << 4 * (1 + 3.0 / 8);
+        QTest::newRow("interleaved first, v 4") << 8 << 4 << 32 << 0 << 8 * (1 + 7.0 / 32);
+        QTest::newRow("interleaved last, v 2") << 4 << 2 << 16 << 3 << (4 + 1.0) / 2;
+    }
+    void inFlightSchedules()
+    {
+        QFETCH(int, pp);
+        QFETCH(int, vpp);
+        QFETCH(int, micro);
+        QFETCH(int, stage);
+        QFETCH(double, expected);
+        QVERIFY(near(inFlightMicroBatches(pp, vpp, micro, stage), expected));
+    }
+
+    void offloadMovesToHost_data() { addTargets(); }
+    void offloadMovesToHost()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        const StageMemory base = llama7b(t, [](Plan& p) { p.zero = 1; }).memory.stages[0];
+        const StageMemory off = llama7b(t, [](Plan& p) { p.zero = 1; p.offload = Offload::Optimizer; }).memory.stages[0];
+        const StageMemory half = llama7b(t, [](Plan& p) {
+            p.zero = 1; p.offload = Offload::Optimizer; p.offloadFraction = 0.5;
+        }).memory.stages[0];
+        QCOMPARE(base.host, 0.0);
+        QCOMPARE(off.optimizer, 0.0);
+        QVERIFY(off.host >= base.optimizer);
+        QVERIFY(near(half.optimizer, base.optimizer / 2));
+        QVERIFY(near(half.host, off.host / 2));
+        const StageMemory z3 = llama7b(t, [](Plan& p) { p.zero = 3; }).memory.stages[0];
+        const StageMemory params = llama7b(t, [](Plan& p) { p.zero = 3; p.offload = Offload::OptimizerParams; }).memory.stages[0];
+        QVERIFY(params.weights < z3.weights);
+        QVERIFY(params.host > off.host / 32);
+    }
+
+    void overCapacityIsAnError()
+    {
+        // LLaMA-2 70B on one node without sharding: every stage far over 80 GB.
+        const Estimate e = estimate(model("llama2-70b"), cluster("h100-sxm", 1), plan(8, 1, 1, 1, 8, 4096), Target::Meshwork);
+        QVERIFY(!e.valid);
+        QVERIFY(!e.memory.fits());
+        bool found = false;
+        for (const std::string& s : e.errors)
+            found = found || (s.find("memory: stage 0 needs") == 0 && s.find("over the GPU's 79.6 GiB") != std::string::npos);
+        QVERIFY2(found, e.errors.empty() ? "no errors" : e.errors.back().c_str());
+        // The rest of the estimate is still there.
+        QVERIFY(e.time.step > 0);
+        QVERIFY(e.throughput.tokensPerS > 0);
+    }
+
+    void invalidPlanStillEstimated()
+    {
+        // World size mismatch and heads not divisible by tp: reported, yet estimated.
+        Plan p = plan(3, 5, 1, 1, 3, 1024);
+        const Estimate e = estimate(model("gpt2-124m"), cluster("h100-sxm", 1), p, Target::Meshwork);
+        QVERIFY(!e.valid);
+        QVERIFY(e.errors.size() >= 2);
+        QVERIFY(e.memory.totalGiB > 0);
+        QVERIFY(e.time.step > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMemoryModel)
+#include "test_memory_model.moc"

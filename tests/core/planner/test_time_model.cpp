@@ -1,0 +1,184 @@
+// Time terms: the pipeline bubble is (pp - 1)/(vpp m) of the ideal step, tensor-parallel
+// traffic vanishes at tp = 1 and data-parallel traffic at dp = 1, a TP group across nodes
+// is slower and warned about, recomputation costs time, throughput follows the step.
+#include "PlannerFixtures.h"
+
+#include "core/planner/TimeModel.h"
+#include "core/spec/Flops.h"
+
+#include <cmath>
+
+using namespace meshwork;
+using namespace meshwork::fixtures;
+
+namespace {
+
+double ideal(const TimeEstimate& t)
+{
+    return t.compute + t.attention + t.memoryBound + t.recompute + t.tpComm + t.cpComm;
+}
+
+bool near(double a, double b, double rel = 1e-9) { return std::abs(a - b) <= rel * std::max(std::abs(a), std::abs(b)); }
+
+} // namespace
+
+class TestTimeModel : public QObject {
+    Q_OBJECT
+private slots:
+    void bubble_data()
+    {
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<int>("pp");
+        QTest::addColumn<int>("vpp");
+        QTest::addColumn<int>("globalBatch");
+        QTest::newRow("meshwork pp 1") << "meshwork" << 1 << 1 << 64;
+        QTest::newRow("meshwork pp 4, m 16") << "meshwork" << 4 << 1 << 128;
+        QTest::newRow("megatron pp 4, m 8") << "megatron" << 4 << 1 << 64;
+        QTest::newRow("megatron pp 4 vpp 2, m 16") << "megatron" << 4 << 2 << 128;
+        QTest::newRow("megatron pp 8 vpp 4, m 32") << "megatron" << 8 << 4 << 256;
+    }
+    void bubble()
+    {
+        QFETCH(QString, target);
+        QFETCH(int, pp);
+        QFETCH(int, vpp);
+        QFETCH(int, globalBatch);
+        // LLaMA-2 7B (32 layers) on 32 GPUs: dp = 32 / pp, micro-batch 1.
+        Plan p = plan(32 / pp, 1, pp, 1, globalBatch, 4096);
+        p.vpp = vpp;
+        p.zero = 1;
+        p.recompute = Recompute::Full;
+        const Estimate e = estimate(model("llama2-7b"), cluster("h100-sxm", 4), p, targetFromName(target));
+        QVERIFY2(e.valid, e.errors.empty() ? "" : e.errors.front().c_str());
+        const double m = double(p.microBatches());
+        QVERIFY(near(e.time.bubble / ideal(e.time), double(pp - 1) / (vpp * m)));
+        if (pp == 1) QCOMPARE(e.time.ppComm, 0.0);
+        else QVERIFY(e.time.ppComm > 0);
+        QVERIFY(e.time.step >= ideal(e.time) + e.time.bubble);
+    }
+
+    void tensorParallelComm()
+    {
+        const ModelSpec m = model("llama2-7b");
+        const ClusterSpec c = cluster("h100-sxm", 2);
+        const Estimate tp1 = estimate(m, c, plan(16, 1, 1, 1, 64, 4096), Target::Megatron);
+        const Estimate tp2 = estimate(m, c, plan(8, 2, 1, 1, 64, 4096), Target::Megatron);
+        const Estimate tp8 = estimate(m, c, plan(2, 8, 1, 1, 64, 4096), Target::Megatron);
+        QCOMPARE(tp1.time.tpComm, 0.0);
+        QVERIFY(tp2.time.tpComm > 0);
+        QVERIFY(tp8.warnings.empty() || tp8.warnings.front().find("tp =") == std::string::npos);
+        // tp 16 spans two nodes: the same collectives on the network, warned about.
+        const Estimate tp16 = estimate(m, c, plan(1, 16, 1, 1, 64, 4096), Target::Megatron);
+        bool warned = false;
+        for (const std::string& w : tp16.warnings) warned = warned || w.find("tp = 16 spans nodes") == 0;
+        QVERIFY(warned);
+        // Per GPU the bytes are the same for tp 8 and tp 16 (T x C per collective); the link
+        // is ~9x slower across nodes.
+        QVERIFY(tp16.time.tpComm > 4 * tp8.time.tpComm);
+    }
+
+    void dataParallelComm_data()
+    {
+        QTest::addColumn<int>("zero");
+        for (int z = 0; z <= 3; ++z) QTest::newRow(qPrintable(QString("zero %1").arg(z))) << z;
+    }
+    void dataParallelComm()
+    {
+        QFETCH(int, zero);
+        const ModelSpec m = model("gpt2-355m");
+        Plan one = plan(1, 1, 1, 8, 8, 1024);
+        one.zero = zero;
+        const Estimate single = estimate(m, cluster("h100-sxm", 1, 1), one, Target::Meshwork);
+        QCOMPARE(single.time.dpComm, 0.0);
+        QCOMPARE(single.time.dpCommTotal, 0.0);
+        // dp 8 in one node (NVLink) against dp 16 over two nodes (network).
+        Plan eight = plan(8, 1, 1, 8, 64, 1024);
+        eight.zero = zero;
+        const Estimate intra = estimate(m, cluster("h100-sxm", 1), eight, Target::Meshwork);
+        Plan sixteen = plan(16, 1, 1, 8, 128, 1024);
+        sixteen.zero = zero;
+        const Estimate inter = estimate(m, cluster("h100-sxm", 2), sixteen, Target::Meshwork);
+        QVERIFY(intra.time.dpCommTotal > 0);
+        QVERIFY(inter.time.dpCommTotal > 3 * intra.time.dpCommTotal);
+        QVERIFY(intra.time.dpComm <= intra.time.dpCommTotal);
+    }
+
+    void recomputeCostsTime_data()
+    {
+        QTest::addColumn<QString>("target");
+        QTest::newRow("meshwork") << "meshwork";
+        QTest::newRow("megatron") << "megatron";
+    }
+    void recomputeCostsTime()
+    {
+        QFETCH(QString, target);
+        const Target t = targetFromName(target);
+        Plan p = plan(8, 1, 1, 1, 64, 4096);
+        const ModelSpec m = model("llama2-7b");
+        const ClusterSpec c = cluster("h100-sxm", 1);
+        const double none = estimate(m, c, p, t).time.step;
+        p.recompute = Recompute::Selective;
+        const double sel = estimate(m, c, p, t).time.step;
+        p.recompute = Recompute::Full;
+        const Estimate full = estimate(m, c, p, t);
+        QVERIFY(none < sel && sel < full.time.step);
+        QVERIFY(full.time.recompute > 0);
+        // Model FLOPs stay the same; hardware FLOPs count the repeated forward.
+        QVERIFY(full.throughput.hardwareTflopsPerGpu > full.throughput.tflopsPerGpu * 1.2);
+    }
+
+    void offloadCostsTime()
+    {
+        Plan p = plan(8, 1, 1, 1, 64, 4096);
+        p.zero = 1;
+        const ModelSpec m = model("llama2-7b");
+        const ClusterSpec c = cluster("h100-sxm", 1);
+        const Estimate base = estimate(m, c, p, Target::Meshwork);
+        p.offload = Offload::Optimizer;
+        const Estimate off = estimate(m, c, p, Target::Meshwork);
+        QVERIFY(off.time.optimizer > 10 * base.time.optimizer);
+    }
+
+    void throughputFollowsStep()
+    {
+        const ModelSpec m = model("llama2-7b");
+        ClusterSpec c = cluster("h100-sxm", 2);
+        c.pricePerGpuHour = 2.5;
+        Plan p = plan(8, 2, 1, 2, 256, 4096);
+        p.zero = 1;
+        p.sp = true;
+        p.recompute = Recompute::Selective;
+        const Estimate e = estimate(m, c, p, Target::Megatron);
+        QVERIFY2(e.valid, e.errors.empty() ? "" : e.errors.front().c_str());
+        QVERIFY(near(e.throughput.tokensPerS, 256.0 * 4096 / e.time.step));
+        QVERIFY(near(e.flopsPerToken, trainingFlopsPerToken(m, 4096)));
+        QVERIFY(near(e.throughput.tflopsPerGpu, e.flopsPerToken * e.throughput.tokensPerS / 16 / 1e12));
+        QVERIFY(near(e.throughput.mfu, e.throughput.tflopsPerGpu / c.gpu.bf16Tflops));
+        QVERIFY(e.throughput.mfu > 0.2 && e.throughput.mfu < 0.8);
+        const double tokens = 1e12;
+        QVERIFY(near(e.hoursToTrain(tokens), tokens / e.throughput.tokensPerS / 3600));
+        QVERIFY(near(e.costToTrain(tokens, c), e.hoursToTrain(tokens) * 16 * 2.5));
+    }
+
+    void matmulEfficiencyGrowsWithSize()
+    {
+        const double small = matmulEfficiency(1024, 256, 256, 989);
+        const double large = matmulEfficiency(8192, 8192, 8192, 989);
+        QVERIFY(small < large);
+        QVERIFY(large < 1.0);
+        // The same GEMM is a smaller share of a faster GPU's peak.
+        QVERIFY(matmulEfficiency(4096, 1024, 1024, 312) > matmulEfficiency(4096, 1024, 1024, 989));
+    }
+
+    void targets()
+    {
+        QCOMPARE(QString(toString(Target::Meshwork)), QString("meshwork"));
+        QCOMPARE(QString(toString(Target::Megatron)), QString("megatron"));
+        QVERIFY(parseTarget("megatron") == Target::Megatron);
+        QVERIFY(parseTarget("meshwork") == Target::Meshwork);
+        QVERIFY(!parseTarget("deepspeed"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTimeModel)
+#include "test_time_model.moc"
