@@ -1,0 +1,368 @@
+#include "ui/runs/MetricChart.h"
+
+#include "ui/runs/SeriesMath.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace meshwork::ui {
+
+namespace {
+
+// 12.3k, 1.25M, 0.0006: short enough for a label, exact enough to compare.
+QString shortNumber(double v)
+{
+    const double a = std::fabs(v);
+    if (a >= 1e9) return QString::number(v / 1e9, 'f', 2) + QLatin1Char('G');
+    if (a >= 1e6) return QString::number(v / 1e6, 'f', 2) + QLatin1Char('M');
+    if (a >= 1e4) return QString::number(v / 1e3, 'f', 1) + QLatin1Char('k');
+    if (a >= 100) return QString::number(v, 'f', 0);
+    return QString::number(v, 'g', 3);
+}
+
+} // namespace
+
+const QList<ChartSpec>& runChartSpecs()
+{
+    static const QList<ChartSpec> specs = [] {
+        QList<ChartSpec> s;
+        ChartSpec loss;
+        loss.key = QStringLiteral("loss");
+        loss.title = QStringLiteral("Loss (solid: train, dashed: validation)");
+        loss.unit = QStringLiteral("cross-entropy");
+        loss.metric = QStringLiteral("loss");
+        loss.companion = QStringLiteral("val_loss");
+        loss.smoothed = true;
+        s << loss;
+        ChartSpec tps;
+        tps.key = QStringLiteral("throughput");
+        tps.title = QStringLiteral("Throughput");
+        tps.unit = QStringLiteral("tokens/s");
+        tps.metric = QStringLiteral("tokens_per_s");
+        tps.predicted = ChartSpec::Predicted::TokensPerS;
+        s << tps;
+        ChartSpec tf;
+        tf.key = QStringLiteral("tflops");
+        tf.title = QStringLiteral("TFLOPS per device (solid) and MFU (dotted)");
+        tf.unit = QStringLiteral("TFLOPS");
+        tf.metric = QStringLiteral("tflops");
+        tf.right = QStringLiteral("mfu");
+        tf.rightUnit = QStringLiteral("MFU %");
+        tf.rightScale = 100;
+        tf.predicted = ChartSpec::Predicted::Tflops;
+        s << tf;
+        ChartSpec mem;
+        mem.key = QStringLiteral("memory");
+        mem.title = QStringLiteral("Peak memory");
+        mem.unit = QStringLiteral("GiB");
+        mem.metric = QStringLiteral("mem_peak_gib");
+        mem.predicted = ChartSpec::Predicted::MemGib;
+        s << mem;
+        ChartSpec gn;
+        gn.key = QStringLiteral("grad_norm");
+        gn.title = QStringLiteral("Gradient norm");
+        gn.unit = QStringLiteral("global L2 norm");
+        gn.metric = QStringLiteral("grad_norm");
+        s << gn;
+        ChartSpec lr;
+        lr.key = QStringLiteral("lr");
+        lr.title = QStringLiteral("Learning rate");
+        lr.unit = QStringLiteral("lr");
+        lr.metric = QStringLiteral("lr");
+        s << lr;
+        return s;
+    }();
+    return specs;
+}
+
+MetricChart::MetricChart(const ChartSpec& spec, QWidget* parent) : QCustomPlot(parent), m_spec(spec)
+{
+    setObjectName(QStringLiteral("chart_") + spec.key);
+    setMinimumSize(260, 180);
+    setNoAntialiasingOnDrag(true);
+    setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    axisRect()->setRangeDrag(Qt::Horizontal);
+    axisRect()->setRangeZoom(Qt::Horizontal);
+    plotLayout()->insertRow(0);
+    m_title = new QCPTextElement(this, spec.title, QFont(font().family(), font().pointSize(), QFont::DemiBold));
+    plotLayout()->addElement(0, 0, m_title);
+    yAxis->setLabel(spec.unit);
+    yAxis->setNumberFormat(QStringLiteral("g"));
+    yAxis->setNumberPrecision(3);
+    if (spec.logY) yAxis->setScaleType(QCPAxis::stLogarithmic);
+    if (!spec.right.isEmpty()) {
+        yAxis2->setVisible(true);
+        yAxis2->setLabel(spec.rightUnit);
+        yAxis2->setTickLabels(true);
+    }
+    connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+        if (m_settingRange) return;
+        m_follow = false;
+        emit userRangeChanged(r);
+    });
+    applyTheme();
+}
+
+void MetricChart::applyTheme()
+{
+    const QPalette p = palette();
+    const QColor text = p.color(QPalette::Text);
+    QColor grid = text;
+    grid.setAlpha(40);
+    setBackground(p.brush(QPalette::Base));
+    axisRect()->setBackground(p.brush(QPalette::Base));
+    for (QCPAxis* a : {xAxis, yAxis, xAxis2, yAxis2}) {
+        a->setBasePen(QPen(text, 1));
+        a->setTickPen(QPen(text, 1));
+        a->setSubTickPen(QPen(text, 1));
+        a->setTickLabelColor(text);
+        a->setLabelColor(text);
+        a->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+        a->grid()->setSubGridVisible(false);
+    }
+    yAxis2->grid()->setVisible(false);
+    m_title->setTextColor(text);
+    QColor labelBg = p.color(QPalette::Base);
+    labelBg.setAlpha(215);
+    for (RunGraphs& g : m_graphs)
+        if (g.predictionText) g.predictionText->setBrush(labelBg);
+    replot(rpQueuedReplot);
+}
+
+void MetricChart::changeEvent(QEvent* e)
+{
+    QCustomPlot::changeEvent(e);
+    if (e->type() == QEvent::PaletteChange) applyTheme();
+}
+
+void MetricChart::mouseDoubleClickEvent(QMouseEvent* e)
+{
+    QCustomPlot::mouseDoubleClickEvent(e);
+    m_follow = true; // back to following the data
+    emit userRangeChanged(xAxis->range());
+}
+
+int MetricChart::columns() const
+{
+    const int w = axisRect()->width();
+    return w > 10 ? w : std::max(width(), 400);
+}
+
+void MetricChart::removeRun(RunGraphs& g)
+{
+    for (QCPGraph* graph : {g.main, g.raw, g.companion, g.right})
+        if (graph) removeGraph(graph);
+    if (g.predictionLine) removeItem(g.predictionLine);
+    if (g.predictionText) removeItem(g.predictionText);
+}
+
+void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& metric, XAxisKind x,
+                              double smoothing, double scale, qsizetype& count, bool full)
+{
+    auto it = run.metrics.constFind(metric);
+    if (it == run.metrics.constEnd() || it->size() == 0) {
+        if (count != 0) g->data()->clear();
+        count = 0;
+        return;
+    }
+    const MetricPoints& points = *it;
+    const QVector<double> xs = xValues(run, points, x);
+    QVector<double> ys = smoothing > 0 ? emaSmooth(points.value, smoothing) : points.value;
+    if (scale != 1)
+        for (double& v : ys) v *= scale;
+    const qsizetype n = ys.size();
+    const int cols = columns();
+    const bool small = n <= qsizetype(4) * cols;
+    if (small && !full && count >= 0 && count <= n) {
+        // Live path: append only what is new (PlotJuggler; keys arrive sorted).
+        if (count < n) g->addData(xs.mid(count), ys.mid(count), true);
+        count = n;
+        return;
+    }
+    if (small) {
+        g->setData(xs, ys, true);
+        count = n;
+        return;
+    }
+    double lo = xs.first(), hi = xs.last();
+    if (!m_follow) {
+        lo = xAxis->range().lower;
+        hi = xAxis->range().upper;
+    }
+    QVector<double> dx, dy;
+    decimateMinMax(xs.constData(), ys.constData(), size_t(n), lo, hi, cols, dx, dy);
+    g->setData(dx, dy, true);
+    count = -1; // decimated: rebuilt every time
+}
+
+void MetricChart::updatePrediction(RunGraphs& g, const RunTrace& run, int index)
+{
+    double predicted = 0;
+    switch (m_spec.predicted) {
+    case ChartSpec::Predicted::TokensPerS: predicted = run.predicted.tokensPerS; break;
+    case ChartSpec::Predicted::Tflops: predicted = run.predicted.tflops; break;
+    case ChartSpec::Predicted::MemGib: predicted = run.predicted.memGib; break;
+    case ChartSpec::Predicted::None: return;
+    }
+    g.predictedValue = predicted;
+    if (!(predicted > 0)) {
+        if (g.predictionLine) g.predictionLine->setVisible(false);
+        if (g.predictionText) g.predictionText->setVisible(false);
+        return;
+    }
+    if (!g.predictionLine) {
+        g.predictionLine = new QCPItemStraightLine(this);
+        g.predictionText = new QCPItemText(this);
+        g.predictionText->position->setType(QCPItemPosition::ptAxisRectRatio);
+        g.predictionText->setPositionAlignment(Qt::AlignRight | Qt::AlignTop);
+        g.predictionText->setPadding(QMargins(4, 1, 4, 1));
+        g.predictionText->setClipToAxisRect(true);
+        QColor bg = palette().color(QPalette::Base);
+        bg.setAlpha(215);
+        g.predictionText->setBrush(bg);
+    }
+    g.predictionLine->setVisible(true);
+    g.predictionText->setVisible(true);
+    g.predictionLine->setPen(QPen(g.colour, 1.4, Qt::DashDotLine));
+    g.predictionLine->point1->setCoords(0, predicted);
+    g.predictionLine->point2->setCoords(1, predicted);
+    QColor textColour = g.colour;
+    // Tableau hues are mid-light: darken them on a light background so the text reads.
+    if (palette().color(QPalette::Base).lightness() > 128) textColour = textColour.darker(135);
+    g.predictionText->setColor(textColour);
+    g.predictionText->position->setCoords(0.99, 0.02 + 0.085 * index);
+
+    auto it = run.metrics.constFind(m_spec.metric);
+    g.measuredMean = it == run.metrics.constEnd() ? NAN : steadyMean(it->value);
+    QString text = QStringLiteral("planner %1").arg(shortNumber(predicted));
+    if (std::isfinite(g.measuredMean) && g.measuredMean > 0) {
+        const double err = (predicted - g.measuredMean) / g.measuredMean * 100;
+        text += QStringLiteral(" · measured %1 · error %2%3%")
+                    .arg(shortNumber(g.measuredMean), err >= 0 ? QStringLiteral("+") : QString(),
+                         QString::number(err, 'f', std::fabs(err) < 10 ? 1 : 0));
+    }
+    g.predictionText->setText(text);
+}
+
+void MetricChart::sync(const QList<const RunTrace*>& runs, XAxisKind x, double smoothing, bool full)
+{
+    // Drop runs that are gone.
+    for (auto it = m_graphs.begin(); it != m_graphs.end();) {
+        const bool present = std::any_of(runs.begin(), runs.end(), [&](const RunTrace* r) { return r->id == it.key(); });
+        if (present) { ++it; continue; }
+        removeRun(*it);
+        it = m_graphs.erase(it);
+    }
+    const double weight = m_spec.smoothed ? smoothing : 0;
+    int index = 0;
+    for (const RunTrace* run : runs) {
+        RunGraphs& g = m_graphs[run->id];
+        const bool fresh = !g.main;
+        if (fresh) {
+            g.main = addGraph(xAxis, yAxis);
+            if (!m_spec.companion.isEmpty()) g.companion = addGraph(xAxis, yAxis);
+            if (!m_spec.right.isEmpty()) g.right = addGraph(xAxis, yAxis2);
+        }
+        if (fresh || g.colour != run->colour) {
+            g.colour = run->colour;
+            g.main->setPen(QPen(run->colour, 1.8));
+            if (g.companion) g.companion->setPen(QPen(run->colour, 1.8, Qt::DashLine));
+            if (g.right) g.right->setPen(QPen(run->colour, 1.4, Qt::DotLine));
+            if (g.raw) {
+                QColor faded = run->colour;
+                faded.setAlpha(70);
+                g.raw->setPen(QPen(faded, 1));
+            }
+        }
+        g.main->setName(run->label);
+        // The faded raw series under a smoothed line, so that smoothing never hides spikes.
+        if (weight > 0 && !g.raw) {
+            g.raw = addGraph(xAxis, yAxis);
+            QColor faded = run->colour;
+            faded.setAlpha(70);
+            g.raw->setPen(QPen(faded, 1));
+            g.rawCount = 0;
+        } else if (weight <= 0 && g.raw) {
+            removeGraph(g.raw);
+            g.raw = nullptr;
+        }
+        updateGraph(g.main, *run, m_spec.metric, x, weight, 1, g.mainCount, full || fresh);
+        if (g.raw) updateGraph(g.raw, *run, m_spec.metric, x, 0, 1, g.rawCount, full || fresh);
+        if (g.companion) updateGraph(g.companion, *run, m_spec.companion, x, 0, 1, g.companionCount, full || fresh);
+        if (g.right) updateGraph(g.right, *run, m_spec.right, x, 0, m_spec.rightScale, g.rightCount, full || fresh);
+        updatePrediction(g, *run, index);
+        ++index;
+    }
+    const char* xLabel = x == XAxisKind::Step ? "step" : x == XAxisKind::Tokens ? "tokens" : "wall time (s)";
+    xAxis->setLabel(QString::fromLatin1(xLabel));
+    if (m_follow) rescale();
+}
+
+void MetricChart::rescale()
+{
+    m_settingRange = true;
+    bool foundX = false, foundY = false, foundR = false;
+    QCPRange xr, yr, rr;
+    for (int i = 0; i < graphCount(); ++i) {
+        QCPGraph* g = graph(i);
+        if (g->data()->isEmpty()) continue;
+        bool ok = false;
+        QCPRange k = g->getKeyRange(ok);
+        if (ok) { xr = foundX ? QCPRange(std::min(xr.lower, k.lower), std::max(xr.upper, k.upper)) : k; foundX = true; }
+        QCPRange v = g->getValueRange(ok);
+        if (!ok) continue;
+        if (g->valueAxis() == yAxis2) { rr = foundR ? QCPRange(std::min(rr.lower, v.lower), std::max(rr.upper, v.upper)) : v; foundR = true; }
+        else { yr = foundY ? QCPRange(std::min(yr.lower, v.lower), std::max(yr.upper, v.upper)) : v; foundY = true; }
+    }
+    // The prediction joins the range when it is near the data; far off (a CPU run against a
+    // GPU estimate) it would flatten the measurement, and its label says so instead.
+    for (RunGraphs& g : m_graphs) {
+        if (!(g.predictedValue > 0) || !g.predictionLine) continue;
+        const bool near = !foundY || (g.predictedValue <= 3 * yr.upper && g.predictedValue >= yr.lower / 3);
+        if (near) {
+            yr = foundY ? QCPRange(std::min(yr.lower, g.predictedValue), std::max(yr.upper, g.predictedValue))
+                        : QCPRange(g.predictedValue * 0.9, g.predictedValue * 1.1);
+            foundY = true;
+        } else if (g.predictionText && !g.predictionText->text().contains(QLatin1String("off chart"))) {
+            g.predictionText->setText(g.predictionText->text()
+                                      + (g.predictedValue > yr.upper ? QStringLiteral(" (line off chart, above)")
+                                                                     : QStringLiteral(" (line off chart, below)")));
+        }
+    }
+    auto pad = [](QCPRange r, bool fromZero) {
+        if (r.size() <= 0) r = QCPRange(r.lower - std::max(std::fabs(r.lower) * 0.1, 1e-9), r.upper + std::max(std::fabs(r.upper) * 0.1, 1e-9));
+        const double m = r.size() * 0.06;
+        QCPRange out(r.lower - m, r.upper + m);
+        if (fromZero && r.lower >= 0 && out.lower < 0) out.lower = 0;
+        return out;
+    };
+    if (foundX) xAxis->setRange(xr.size() > 0 ? xr : QCPRange(xr.lower - 0.5, xr.upper + 0.5));
+    if (foundY) yAxis->setRange(pad(yr, true));
+    if (foundR) yAxis2->setRange(pad(rr, true));
+    // Headroom for the prediction labels stacked at the top.
+    int labels = 0;
+    for (const RunGraphs& g : m_graphs) labels += (g.predictionText && g.predictionText->visible()) ? 1 : 0;
+    if (labels > 0 && foundY) {
+        const double frac = std::min(0.45, 0.09 * labels + 0.03);
+        const QCPRange r = yAxis->range();
+        yAxis->setRangeUpper(r.lower + r.size() / (1 - frac));
+    }
+    m_settingRange = false;
+}
+
+qsizetype MetricChart::drawnPoints() const
+{
+    qsizetype n = 0;
+    for (int i = 0; i < graphCount(); ++i) n += graph(i)->data()->size();
+    return n;
+}
+
+QStringList MetricChart::predictionTexts() const
+{
+    QStringList out;
+    for (const RunGraphs& g : m_graphs)
+        if (g.predictionText && g.predictionText->visible()) out << g.predictionText->text();
+    return out;
+}
+
+} // namespace meshwork::ui
