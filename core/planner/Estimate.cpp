@@ -1,4 +1,5 @@
 #include "core/planner/Estimate.h"
+#include "core/planner/EstimateCore.h"
 
 #include "core/planner/MemoryModel.h"
 #include "core/planner/TimeModel.h"
@@ -89,13 +90,19 @@ Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan
 Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
                   const EstimateOptions& options)
 {
-    const bool flash = usesFlashAttention(target, options);
     Estimate e;
     e.errors = model.validate();
     for (std::string& s : plan.validate(model, &cluster)) e.errors.push_back(std::move(s));
+    computeEstimate(model, cluster, plan, target, usesFlashAttention(target, options), e);
+    return e;
+}
+
+void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash,
+                     Estimate& e)
+{
     if (!modelComputable(model) || cluster.gpu.memoryGiB <= 0) {
         e.valid = false;
-        return e;
+        return;
     }
     const Plan p = computable(plan);
     e.flopsPerToken = trainingFlopsPerToken(model, p.seq);
@@ -112,7 +119,6 @@ Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan
         e.throughput.mfu = peak > 0 ? e.throughput.tflopsPerGpu / peak : 0;
     }
     e.valid = e.errors.empty();
-    return e;
 }
 
 } // namespace meshwork

@@ -59,23 +59,42 @@ double commBuffers(const ModelSpec& model, const Plan& plan, Target target, cons
     return bytes + groups * calib::kNcclGiBPerGroup * kGiB;
 }
 
-} // namespace
 
-StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage, bool flash)
+// What every stage of one plan shares, computed once per plan (the search calls this for
+// tens of thousands of plans).
+struct PlanMemoryTerms {
+    StateBytes sb;
+    double layerParams = 0, layerMatmulParams = 0;
+    double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
+    double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
+    double logits = 0;          // last stage
+    double commNoGather = 0;    // buffers other than ZeRO-3's gathered layers
+    int64_t microBatches = 1;
+};
+
+PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target target, bool flash)
+{
+    PlanMemoryTerms t;
+    t.sb = stateBytes(target, plan.precision, plan.optimizer);
+    t.layerParams = layerParamsPerGpu(model, plan.tp);
+    t.layerMatmulParams = layerMatmulParamsPerGpu(model, plan.tp);
+    const ActivationShape x = activationShape(model, plan);
+    t.perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute, flash);
+    if (plan.recompute != Recompute::None)
+        t.workingLayer = layerActivationBytes(target, x, plan.precision, Recompute::None, flash);
+    t.logits = logitsBytes(model, plan, target);
+    t.commNoGather = commBuffers(model, plan, target, ModelStateMemory{});
+    t.microBatches = plan.microBatches();
+    return t;
+}
+
+StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, const Plan& plan, int stage)
 {
     const StageShape shape = stageShape(model, plan, stage);
-    const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
-    const ModelStateMemory ms = modelStateMemory(sb, shape.params(), shape.matmulParams(),
-                                                 layerParamsPerGpu(model, plan.tp),
-                                                 layerMatmulParamsPerGpu(model, plan.tp), plan);
-    const ActivationShape x = activationShape(model, plan);
-    const double perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute, flash);
-    double activations = perLayer * double(shape.layers)
-        * inFlightMicroBatches(plan.pp, plan.vpp, plan.microBatches(), stage);
-    if (plan.recompute != Recompute::None && shape.layers > 0) {
-        // The layer being recomputed holds its full set during its backward.
-        activations += layerActivationBytes(target, x, plan.precision, Recompute::None, flash);
-    }
+    const ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
+                                                 t.layerMatmulParams, plan);
+    double activations = t.perLayer * double(shape.layers) * inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);
+    if (shape.layers > 0) activations += t.workingLayer;
 
     StageMemory s;
     s.stage = stage;
@@ -84,14 +103,31 @@ StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target,
     s.gradients = ms.gradients / kGiB;
     s.optimizer = ms.optimizer / kGiB;
     s.activations = activations / kGiB;
-    s.logits = shape.last ? logitsBytes(model, plan, target) / kGiB : 0;
-    s.buffers = commBuffers(model, plan, target, ms) / kGiB;
+    s.logits = shape.last ? t.logits / kGiB : 0;
+    s.buffers = (t.commNoGather + ms.gatherBuffer) / kGiB;
     s.context = calib::kCudaContextGiB;
     const double sub = s.weights + s.gradients + s.optimizer + s.activations + s.logits + s.buffers;
     s.reserve = sub * calib::kAllocatorReserveFraction;
     s.total = sub + s.context + s.reserve;
     s.host = ms.host / kGiB;
     return s;
+}
+
+} // namespace
+
+StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage, bool flash)
+{
+    return stageMemoryFrom(planMemoryTerms(model, plan, target, flash), model, plan, stage);
+}
+
+double fullestStageGiB(const ModelSpec& model, const Plan& plan, Target target, bool flash)
+{
+    // Stage 0 holds the most layers, the most micro-batches in flight and the embedding; the
+    // last stage the head and the logits. No stage between can hold more than stage 0.
+    const PlanMemoryTerms t = planMemoryTerms(model, plan, target, flash);
+    double g = stageMemoryFrom(t, model, plan, 0).total;
+    if (plan.pp > 1) g = std::max(g, stageMemoryFrom(t, model, plan, plan.pp - 1).total);
+    return g;
 }
 
 MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
@@ -101,8 +137,9 @@ MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster
     const int pp = std::max(plan.pp, 1);
     m.stages.reserve(size_t(pp));
     m.capacityGiB = cluster.gpu.memoryGiB;
+    const PlanMemoryTerms t = planMemoryTerms(model, plan, target, flash);
     for (int i = 0; i < pp; ++i) {
-        m.stages.push_back(stageMemory(model, plan, target, i, flash));
+        m.stages.push_back(stageMemoryFrom(t, model, plan, i));
         const StageMemory& s = m.stages.back();
         if (s.total > m.totalGiB) {
             m.totalGiB = s.total;

@@ -9,6 +9,9 @@ namespace meshwork {
 // Fills one StageMemory (GiB) for pipeline rank `stage`.
 StageMemory stageMemory(const ModelSpec& model, const Plan& plan, Target target, int stage, bool flash);
 
+// GiB of the fullest GPU (stage 0 or the last), without building every stage: the search's test.
+double fullestStageGiB(const ModelSpec& model, const Plan& plan, Target target, bool flash);
+
 // Every stage, the fullest, and the capacity of the cluster's GPU.
 MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target,
                               bool flash);

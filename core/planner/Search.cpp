@@ -1,5 +1,6 @@
 #include "core/planner/Search.h"
 
+#include "core/planner/EstimateCore.h"
 #include "core/planner/MemoryModel.h"
 
 #include <algorithm>
@@ -34,24 +35,23 @@ std::vector<int> cpCandidates(int64_t seq, int rest)
     return out;
 }
 
-// The fullest GPU is on the first stage (most layers, most micro-batches in flight, the
-// embedding) or the last (head and logits): a quick test before the full estimate.
-double fullestGiB(const ModelSpec& m, const Plan& p, Target target, bool flash)
-{
-    double g = stageMemory(m, p, target, 0, flash).total;
-    if (p.pp > 1) g = std::max(g, stageMemory(m, p, target, p.pp - 1, flash).total);
-    return g;
-}
-
 void markPareto(std::vector<SearchResult>& results)
 {
     // Best throughput first (ties: more headroom first); a plan is on the front when no plan
-    // at least as fast has as much headroom.
-    std::stable_sort(results.begin(), results.end(), [](const SearchResult& a, const SearchResult& b) {
+    // at least as fast has as much headroom. Sorted through indices: results are heavy to move.
+    std::vector<size_t> order(results.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t ia, size_t ib) {
+        const SearchResult& a = results[ia];
+        const SearchResult& b = results[ib];
         if (a.estimate.throughput.tokensPerS != b.estimate.throughput.tokensPerS)
             return a.estimate.throughput.tokensPerS > b.estimate.throughput.tokensPerS;
         return a.headroomGiB > b.headroomGiB;
     });
+    std::vector<SearchResult> sorted;
+    sorted.reserve(results.size());
+    for (size_t i : order) sorted.push_back(std::move(results[i]));
+    results = std::move(sorted);
     double bestHeadroom = -1e300;
     for (SearchResult& r : results) {
         r.pareto = r.estimate.valid && r.headroomGiB > bestHeadroom;
@@ -98,7 +98,21 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                     for (int v : divisors(model.layers / pp))
                         if (v > 1) vpps.push_back(v);
                 for (int vpp : vpps) {
+                    // Micro-batch sizes: divisors of the per-dp batch; interleaving also needs the
+                    // number of micro-batches to be a multiple of pp.
+                    std::vector<int64_t> mbs;
+                    for (int64_t mb = 1; mb <= perDp; ++mb)
+                        if (perDp % mb == 0 && (vpp == 1 || (perDp / mb) % pp == 0)) mbs.push_back(mb);
+                    if (mbs.empty()) continue;
                     for (int sp = 0; sp < (tp > 1 ? 2 : 1); ++sp) {
+                        p.tp = tp; p.pp = pp; p.cp = cp; p.dp = dp; p.vpp = vpp; p.sp = sp != 0;
+                        // What Plan::validate checks beyond what this enumeration guarantees
+                        // (batch divisibility, offload needing ZeRO) depends only on the degrees:
+                        // check once here and share the answer with every variant below.
+                        p.zero = 0; p.offload = Offload::None; p.recompute = Recompute::None; p.microBatch = mbs.front();
+                        std::vector<std::string> planErrors = model.validate();
+                        for (std::string& e : p.validate(model, &cluster)) planErrors.push_back(std::move(e));
+                        if (!planErrors.empty() && !options.includeInvalid) continue;
                         // ZeRO stages beyond 0 shard over dp: with dp = 1 they are the same plan.
                         for (int zero = 0; zero <= (dp > 1 ? 3 : 0); ++zero) {
                             for (Offload off : {Offload::None, Offload::Optimizer, Offload::OptimizerParams}) {
@@ -106,21 +120,17 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                                 if (off == Offload::Optimizer && zero < 1) continue;
                                 if (off == Offload::OptimizerParams && zero < 3) continue;
                                 for (Recompute rc : {Recompute::None, Recompute::Selective, Recompute::Full}) {
-                                    for (int64_t mb = 1; mb <= perDp; ++mb) {
-                                        if (perDp % mb != 0) continue;
-                                        const int64_t micro = perDp / mb;
-                                        if (vpp > 1 && micro % pp != 0) continue;
-                                        p.tp = tp; p.pp = pp; p.cp = cp; p.dp = dp; p.vpp = vpp;
-                                        p.sp = sp != 0; p.zero = zero; p.offload = off; p.recompute = rc;
-                                        p.microBatch = mb;
+                                    for (int64_t mb : mbs) {
+                                        p.zero = zero; p.offload = off; p.recompute = rc; p.microBatch = mb;
                                         ++out.considered;
-                                        const double full = fullestGiB(model, p, options.target, flash);
-                                        // Memory only grows with the micro-batch: once one does
-                                        // not fit, no larger one will.
+                                        // Memory only grows with the micro-batch: once one does not
+                                        // fit, no larger one will.
+                                        const double full = fullestStageGiB(model, p, options.target, flash);
                                         if (full > capacity && !options.includeInvalid) break;
                                         SearchResult r;
                                         r.plan = p;
-                                        r.estimate = estimate(model, cluster, p, options.target, options.estimateOptions);
+                                        r.estimate.errors = planErrors;
+                                        computeEstimate(model, cluster, p, options.target, flash, r.estimate);
                                         if (!r.estimate.valid && !options.includeInvalid) continue;
                                         r.headroomGiB = capacity - r.estimate.memory.totalGiB;
                                         out.results.push_back(std::move(r));

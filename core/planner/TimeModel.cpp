@@ -57,11 +57,19 @@ double layerGemmForward(const ModelSpec& m, const Work& w)
 
 } // namespace
 
-MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan,
-                              Target target, int stage, bool flash)
+namespace {
+
+// One layer's share of a micro-batch's time, and the head's (last stage only): a stage of L
+// layers takes L times the first plus, when last, the second.
+struct UnitCost {
+    MicroBatchTime layer;
+    double headCompute = 0;
+    double headMemory = 0;
+};
+
+UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash,
+                  const Links& links)
 {
-    const StageShape shape = stageShape(m, plan, stage);
-    const Links links = planLinks(cluster, plan);
     Work w;
     w.peak = cluster.gpu.peakTflops(plan.precision) * 1e12;
     w.hbm = cluster.gpu.hbmGBps * 1e9 * calib::kHbmEfficiency;
@@ -72,19 +80,18 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
     w.T = double(plan.microBatch) * s / cp;
     w.t = plan.tp > 0 ? plan.tp : 1;
     const double C = double(m.hidden), F = double(m.ffn), KV = double(m.kvDim());
-    const double L = double(shape.layers);
+    const double L = 1;
     const double V = double(m.paddedVocab > 0 ? m.paddedVocab : m.vocab);
     const bool sp = plan.sp && plan.tp > 1;
-    MicroBatchTime out;
-    if (w.peak <= 0 || w.hbm <= 0) return out;
+    UnitCost unit;
+    MicroBatchTime& out = unit.layer;
+    if (w.peak <= 0 || w.hbm <= 0) return unit;
 
     // Matmuls: backward = data gradient + weight gradient, the same shapes: 3x the forward.
     const double gemmFwd = layerGemmForward(m, w);
     out.compute = 3 * L * gemmFwd;
-    if (shape.last) {
-        const double headFlops = 2 * w.T * V / w.t * C;
-        out.compute += 3 * headFlops / (w.peak * matmulEfficiency(w.T, V / w.t, C, w.peak / 1e12));
-    }
+    const double headFlops = 2 * w.T * V / w.t * C;
+    unit.headCompute = 3 * headFlops / (w.peak * matmulEfficiency(w.T, V / w.t, C, w.peak / 1e12));
 
     // Attention core: 4 T s C / t FLOPs forward (QK^T and AV over the whole sequence's keys).
     const double attnFlops = 4 * w.T * s * C / w.t;
@@ -112,11 +119,9 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
                            + w.T * F / w.t * calib::kFfnElementsPerLayer * w.e) / w.hbm;
     out.memoryBound = L * memFwd * (1 + calib::kBackwardMemoryRatio);
     if (target == Target::Meshwork) out.memoryBound += L * calib::kEagerOverheadPerLayerS;
-    if (shape.last) {
-        // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
-        // gradient, write the 16-bit gradient: ~16 B per logit.
-        out.memoryBound += w.T * V / w.t * 16 / w.hbm;
-    }
+    // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
+    // gradient, write the 16-bit gradient: ~16 B per logit.
+    unit.headMemory = w.T * V / w.t * 16 / w.hbm;
 
     // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,
     // two backward per layer, of T x C activations (Narayanan et al. 2021 Section 3.2).
@@ -138,8 +143,30 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
         out.recompute = L * (gemmFwd + attnFwd + memFwd + 2 * tpOne);
     else if (plan.recompute == Recompute::Selective)
         out.recompute = L * (attnFwd + (target == Target::Meshwork ? w.T * F / w.t * 2 * w.e / w.hbm : 0));
-    return out;
+    return unit;
 }
+
+MicroBatchTime stageTime(const UnitCost& u, double layers, bool last)
+{
+    MicroBatchTime t;
+    t.compute = layers * u.layer.compute + (last ? u.headCompute : 0);
+    t.attention = layers * u.layer.attention;
+    t.memoryBound = layers * u.layer.memoryBound + (last ? u.headMemory : 0);
+    t.recompute = layers * u.layer.recompute;
+    t.tpComm = layers * u.layer.tpComm;
+    t.cpComm = layers * u.layer.cpComm;
+    return t;
+}
+
+} // namespace
+
+MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan,
+                              Target target, int stage, bool flash)
+{
+    const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
+    return stageTime(u, double(layersOnStage(m, plan.pp, stage)), stage == std::max(plan.pp, 1) - 1);
+}
+
 
 TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
                           bool flash, std::vector<std::string>* warnings)
@@ -150,10 +177,11 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     const Links links = planLinks(cluster, plan);
 
     // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
-    MicroBatchTime slow = microBatchTime(m, cluster, plan, target, 0, flash);
+    const UnitCost unit = unitCost(m, cluster, plan, target, flash, links);
+    MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, pp, 0)), pp == 1);
     int slowest = 0;
     if (pp > 1) {
-        const MicroBatchTime last = microBatchTime(m, cluster, plan, target, pp - 1, flash);
+        const MicroBatchTime last = stageTime(unit, double(layersOnStage(m, pp, pp - 1)), true);
         if (last.total() > slow.total()) { slow = last; slowest = pp - 1; }
     }
     const double tmb = slow.total();

@@ -18,6 +18,7 @@ enum class Measure {
     HardwareTflops, // TFLOP/s per GPU counting the recomputed forward (Narayanan et al. 2021 eq. 3)
     ModelTflops,    // TFLOP/s per GPU of model FLOPs
     Mfu,            // model FLOPs utilisation
+    StepSeconds,    // seconds per iteration
 };
 
 struct Run {
@@ -36,6 +37,8 @@ struct Run {
     Measure measure = Measure::HardwareTflops;
     double measured = 0;       // in the unit of `measure` (MFU as a fraction)
     std::string note;
+    // Shown in the table but outside the test's bounds, with the reason (a different framework).
+    std::string outsideBounds;
 };
 
 std::vector<Run> publishedRuns();
