@@ -76,6 +76,12 @@ Statement& Statement::bind(int index, std::string_view v)
     return *this;
 }
 
+Statement& Statement::bindStatic(int index, std::string_view v)
+{
+    checkBind(sqlite3_bind_text64(m_stmt, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8), index);
+    return *this;
+}
+
 Statement& Statement::bindNull(int index)
 {
     checkBind(sqlite3_bind_null(m_stmt, index), index);

@@ -46,6 +46,8 @@ public:
     Statement& bind(int index, const std::string& v) { return bind(index, std::string_view(v)); }
     Statement& bind(int index, const char* v) { return bind(index, std::string_view(v)); }
     Statement& bindNull(int index);
+    // Text that outlives every step of this statement (a static name): bound without a copy.
+    Statement& bindStatic(int index, std::string_view v);
     template <typename T>
     Statement& bind(int index, const std::optional<T>& v) { return v ? bind(index, *v) : bindNull(index); }
 
