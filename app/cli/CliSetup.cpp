@@ -57,9 +57,12 @@ std::string nearest(const std::string& s, const std::vector<std::string>& candid
     return best;
 }
 
-ParsedArgs parseCommandArgs(const std::string& command, const std::vector<std::string>& args,
+ParsedArgs parseCommandArgs(const std::string& command, const std::vector<std::string>& argsIn,
                             const std::vector<OptionSpec>& known)
 {
+    std::vector<std::string> args = argsIn;
+    for (auto& a : args)
+        if (a == "-h") a = "--help";
     for (const auto& a : args) {
         if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
         const std::string name = optionName(a);
@@ -120,6 +123,9 @@ double parseTokenCount(const std::string& flag, const std::string& value)
 
 namespace {
 
+constexpr int64_t kMaxGpus = int64_t(1) << 20;
+constexpr int64_t kMaxDimension = int64_t(1) << 24; // as for a config.json (HfConfig.cpp)
+
 // Values that are wrong whatever the model and cluster: bad input (exit 2), not an invalid
 // plan (exit 1). The plan's own validate() still reports the constraints between them.
 void checkRanges(const ParsedArgs& args, const Plan& p)
@@ -142,6 +148,39 @@ void checkRanges(const ParsedArgs& args, const Plan& p)
         throw UsageError("--offload-fraction must be between 0 and 1 (got " + args.value("offload-fraction") + ")");
     std::string orderError;
     if (!RankLayout::parseOrder(p.order, &orderError)) throw UsageError("--order: " + orderError);
+
+    // Upper bounds far past any real run but short of 64-bit overflow in the estimates
+    // (tokens per step = global batch x seq; world = dp x tp x pp x cp).
+    auto atMost = [&](const char* flag, int64_t v, int64_t max) {
+        if (args.has(flag) && v > max)
+            throw UsageError(std::string("--") + flag + " must be at most " + std::to_string(max) + " (got "
+                             + args.value(flag) + ")");
+    };
+    atMost("micro-batch", p.microBatch, kMaxGpus);
+    atMost("global-batch", p.globalBatch, int64_t(1) << 30);
+    atMost("seq", p.seq, kMaxDimension);
+    const int64_t degrees = int64_t(p.dp) * p.tp * p.pp * p.cp;
+    if (degrees > kMaxGpus)
+        throw UsageError("dp x tp x pp x cp = " + std::to_string(degrees) + " GPUs; at most "
+                         + std::to_string(kMaxGpus) + " are supported");
+}
+
+void checkModelRanges(const ParsedArgs& args, const ModelSpec& m)
+{
+    const std::pair<const char*, int64_t> dims[] = {{"layers", m.layers}, {"hidden", m.hidden}, {"heads", m.heads},
+                                                    {"kv-heads", m.kvHeads}, {"ffn", m.ffn}, {"vocab", m.vocab}};
+    for (const auto& [flag, v] : dims)
+        if (args.has(flag) && v > kMaxDimension)
+            throw UsageError(std::string("--") + flag + " must be at most " + std::to_string(kMaxDimension) + " (got "
+                             + args.value(flag) + ")");
+}
+
+void checkClusterRanges(const ClusterSpec& c)
+{
+    const int64_t world = int64_t(c.nodes) * c.gpusPerNode;
+    if (world > kMaxGpus)
+        throw UsageError("--nodes x --gpus-per-node = " + std::to_string(c.nodes) + " x " + std::to_string(c.gpusPerNode)
+                         + " GPUs; at most " + std::to_string(kMaxGpus) + " are supported");
 }
 
 } // namespace
@@ -150,8 +189,13 @@ Setup resolveSetup(const ParsedArgs& args, Target defaultTarget)
 {
     Setup s;
     try {
+        // --model picks the base that --layers, --heads, ... then change, wherever it stands
+        // on the line (applyModelOptions applies them in order).
+        ParsedArgs modelArgs = args;
+        std::stable_partition(modelArgs.options.begin(), modelArgs.options.end(),
+                              [](const auto& o) { return o.first == "model"; });
         s.model = *findModel("gpt2-124m");
-        applyModelOptions(args, s.model);
+        applyModelOptions(modelArgs, s.model);
         s.cluster.gpu = *findGpu("h100-sxm");
         s.cluster.nodes = 1;
         s.cluster.gpusPerNode = 8;
@@ -160,6 +204,10 @@ Setup resolveSetup(const ParsedArgs& args, Target defaultTarget)
     } catch (const SpecError& e) {
         throw UsageError(e.what());
     }
+    checkModelRanges(args, s.model);
+    // The default sequence (1024) is cut to what the model can take (gpt-nano: 256).
+    if (!args.has("seq") && s.model.maxSeq > 0 && s.plan.seq > s.model.maxSeq) s.plan.seq = s.model.maxSeq;
+    checkClusterRanges(s.cluster);
     checkRanges(args, s.plan);
 
     s.target = defaultTarget;

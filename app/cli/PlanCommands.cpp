@@ -53,7 +53,8 @@ const char* kModelDefaults = "  (default: gpt2-124m)\n";
 const char* kClusterDefaults = "  (default: 1 node x 8 h100-sxm)\n";
 const char* kPlanDefaults =
     "  (defaults: tp, pp, cp, vpp 1; without --dp, dp = GPUs / (tp x pp x cp) when that divides;\n"
-    "   micro-batch 1, global batch micro-batch x dp, seq 1024, bf16, adamw)\n";
+    "   micro-batch 1, global batch micro-batch x dp, seq 1024 or the model's maximum if shorter,\n"
+    "   bf16, adamw)\n";
 
 std::string section(const char* title, const std::vector<OptionSpec>& options, const char* note = "")
 {
@@ -102,7 +103,8 @@ std::string planningCommandHelp(const std::string& command)
                "Exit code: 0 at least one plan fits, 1 none does, 2 bad arguments.\n"
             + section("Model", modelOptions(), kModelDefaults) + section("Cluster", clusterOptions(), kClusterDefaults)
             + section("Fixed during the search", searchPlanOptions(),
-                      "  (defaults: seq 1024, global batch = number of GPUs, bf16, adamw)\n")
+                      "  (defaults: seq 1024 or the model's maximum if shorter, global batch = number of GPUs,\n"
+                      "   bf16, adamw)\n")
             + section("Output", {kTarget, {"top", "N", "show the N best plans (default 20)"}, kJson, kHelp});
     if (command == "export")
         return "usage: meshwork-cli export --to megatron|deepspeed|colossalai|torchtitan [options]\n\n"
@@ -177,8 +179,13 @@ int runSearchCommand(const std::vector<std::string>& args, std::ostream& out, st
         out << formatSearch(st, outcome, top);
     }
     if (outcome.results.empty()) {
+        // Say why when the fixed part already rules every layout out.
+        std::string why;
+        if (st.plan.seq > st.model.maxSeq)
+            why = ": seq (" + std::to_string(st.plan.seq) + ") exceeds the model's maximum sequence ("
+                + std::to_string(st.model.maxSeq) + ")";
         err << "meshwork-cli search: no plan fits " << st.model.name << " on " << st.cluster.worldSize() << " x "
-            << st.cluster.gpu.id << "\n";
+            << st.cluster.gpu.id << why << "\n";
         return kInvalidPlan;
     }
     return kOk;

@@ -82,13 +82,16 @@ std::string throughputSection(const Setup& st, const Estimate& e, std::optional<
 {
     std::string out = "Throughput:\n";
     out += "  tokens/s (cluster)  " + withThousands(e.throughput.tokensPerS) + "\n";
-    out += "  TFLOPS per GPU      " + fixed(e.throughput.tflopsPerGpu, 1) + " (model FLOPs; "
-        + fixed(e.throughput.hardwareTflopsPerGpu, 1) + " with recomputation)\n";
+    out += "  TFLOPS per GPU      " + fixed(e.throughput.tflopsPerGpu, 1) + " (model FLOPs";
+    if (st.plan.recompute != Recompute::None)
+        out += "; " + fixed(e.throughput.hardwareTflopsPerGpu, 1) + " counting the recomputation";
+    out += ")\n";
     out += "  MFU                 " + percent(e.throughput.mfu) + " of " + fixed(st.cluster.gpu.peakTflops(st.plan.precision), 0)
         + " TFLOPS " + toString(st.plan.precision) + " peak\n";
     if (tokens) {
         const double hours = e.hoursToTrain(*tokens);
-        out += "  to train " + countWithUnit(*tokens) + " tokens: " + fixed(hours, 1) + " h (" + fixed(hours / 24.0, 1)
+        auto amount = [](double v) { return v < 100 ? fixed(v, 1) : withThousands(v); };
+        out += "  to train " + countWithUnit(*tokens) + " tokens: " + amount(hours) + " h (" + amount(hours / 24.0)
             + " days), " + withThousands(hours * st.cluster.worldSize()) + " GPU-hours";
         if (st.cluster.pricePerGpuHour > 0)
             out += ", cost " + withThousands(e.costToTrain(*tokens, st.cluster)) + " at "
@@ -113,7 +116,7 @@ std::string describePlan(const Plan& p)
         if (p.offloadFraction < 1) w += " (" + percent(p.offloadFraction, 0) + ")";
     }
     w += ", recompute " + std::string(toString(p.recompute));
-    w += ", micro-batch " + s(p.microBatch) + " x " + s(p.microBatches()) + " per step, global batch "
+    w += ", micro-batch " + s(p.microBatch) + " (" + s(p.microBatches()) + " per step), global batch "
         + s(p.effectiveGlobalBatch()) + " x seq " + s(p.seq) + " (" + countWithUnit(double(p.tokensPerStep()))
         + " tokens/step), " + toString(p.precision) + ", " + toString(p.optimizer);
     if (p.order != Plan().order) w += ", order " + p.order;

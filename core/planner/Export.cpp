@@ -113,7 +113,7 @@ std::string planInWords(const Plan& p)
     }
     w += ", recompute " + std::string(toString(p.recompute));
     w += ", micro-batch " + s(p.microBatch) + ", global batch " + s(p.effectiveGlobalBatch()) + " ("
-        + s(p.microBatches()) + " micro-batches per step)";
+        + s(p.microBatches()) + (p.microBatches() == 1 ? " micro-batch" : " micro-batches") + " per step)";
     w += ", seq " + s(p.seq) + ", " + toString(p.precision) + ", " + toString(p.optimizer);
     return w;
 }
