@@ -90,7 +90,7 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
 
 StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, const Plan& plan, int stage)
 {
-    const StageShape shape = stageShape(model, plan, stage);
+    const StageShape shape = stageShape(model, plan, stage, t.layerParams, t.layerMatmulParams);
     const ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
                                                  t.layerMatmulParams, plan);
     double activations = t.perLayer * double(shape.layers) * inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);

@@ -39,18 +39,20 @@ void markPareto(std::vector<SearchResult>& results)
 {
     // Best throughput first (ties: more headroom first); a plan is on the front when no plan
     // at least as fast has as much headroom. Sorted through indices: results are heavy to move.
-    std::vector<size_t> order(results.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t ia, size_t ib) {
-        const SearchResult& a = results[ia];
-        const SearchResult& b = results[ib];
-        if (a.estimate.throughput.tokensPerS != b.estimate.throughput.tokensPerS)
-            return a.estimate.throughput.tokensPerS > b.estimate.throughput.tokensPerS;
-        return a.headroomGiB > b.headroomGiB;
+    struct Key {
+        double tokensPerS, headroom;
+        size_t index;
+    };
+    std::vector<Key> keys(results.size());
+    for (size_t i = 0; i < keys.size(); ++i)
+        keys[i] = {results[i].estimate.throughput.tokensPerS, results[i].headroomGiB, i};
+    std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+        if (a.tokensPerS != b.tokensPerS) return a.tokensPerS > b.tokensPerS;
+        return a.headroom > b.headroom;
     });
     std::vector<SearchResult> sorted;
     sorted.reserve(results.size());
-    for (size_t i : order) sorted.push_back(std::move(results[i]));
+    for (const Key& k : keys) sorted.push_back(std::move(results[k.index]));
     results = std::move(sorted);
     double bestHeadroom = -1e300;
     for (SearchResult& r : results) {

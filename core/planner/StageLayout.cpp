@@ -30,6 +30,11 @@ int64_t layersOnStage(const ModelSpec& m, int pp, int stage)
 
 StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage)
 {
+    return stageShape(m, plan, stage, layerParamsPerGpu(m, plan.tp), layerMatmulParamsPerGpu(m, plan.tp));
+}
+
+StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage, double layerParams, double layerMatmulParams)
+{
     const int pp = plan.pp > 0 ? plan.pp : 1;
     const double t = plan.tp > 0 ? plan.tp : 1;
     const double V = double(m.paddedVocab > 0 ? m.paddedVocab : m.vocab);
@@ -39,8 +44,8 @@ StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage)
     s.first = stage == 0;
     s.last = stage == pp - 1;
     s.layers = layersOnStage(m, pp, stage);
-    s.layerParams = double(s.layers) * layerParamsPerGpu(m, plan.tp);
-    s.layerMatmulParams = double(s.layers) * layerMatmulParamsPerGpu(m, plan.tp);
+    s.layerParams = double(s.layers) * layerParams;
+    s.layerMatmulParams = double(s.layers) * layerMatmulParams;
     if (s.first) s.embeddingParams = double(m.embeddingParameters(0)) + V * C / t; // positions + V/t rows
     if (s.last) {
         const double normParams = double(m.headParameters(0)); // final norm (head of a 0 vocab)

@@ -32,5 +32,8 @@ double layerParamsPerGpu(const ModelSpec& m, int tp);
 int64_t layersOnStage(const ModelSpec& m, int pp, int stage);
 
 StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage);
+// The same with one layer's per-GPU parameters (layerParamsPerGpu, layerMatmulParamsPerGpu)
+// already known: the memory model computes them once per plan.
+StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage, double layerParams, double layerMatmulParams);
 
 } // namespace meshwork

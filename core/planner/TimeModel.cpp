@@ -179,10 +179,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
     const UnitCost unit = unitCost(m, cluster, plan, target, flash, links);
     MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, pp, 0)), pp == 1);
-    int slowest = 0;
     if (pp > 1) {
         const MicroBatchTime last = stageTime(unit, double(layersOnStage(m, pp, pp - 1)), true);
-        if (last.total() > slow.total()) { slow = last; slowest = pp - 1; }
+        if (last.total() > slow.total()) slow = last;
     }
     const double tmb = slow.total();
     te.compute = mb * slow.compute;
@@ -208,9 +207,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     }
 
     // Data parallel / ZeRO collectives over the parameters of the fullest stage.
-    const StageShape shape = stageShape(m, plan, slowest == 0 ? 0 : pp - 1);
-    const StageShape first = stageShape(m, plan, 0);
-    const double P = std::max(shape.params(), first.params());
+    const double lp = layerParamsPerGpu(m, plan.tp), lmp = layerMatmulParamsPerGpu(m, plan.tp);
+    const StageShape first = stageShape(m, plan, 0, lp, lmp);
+    const double P = pp > 1 ? std::max(first.params(), stageShape(m, plan, pp - 1, lp, lmp).params()) : first.params();
     const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
     const double dp = std::max(plan.dp, 1);
     if (links.dp.size > 1) {
