@@ -1,5 +1,6 @@
 // torchtitan: a job TOML for `torchrun -m torchtitan.train --job.config_file`.
-// Keys as in torchtitan/config/job_config.py (torchtitan 0.1, 2025).
+// Keys as in torchtitan/config/job_config.py of torchtitan 0.2 (checked against 0.2.2's
+// JobConfig dataclasses); 0.3 replaced job TOMLs with Python config registries.
 #include "core/planner/ExportWriters.h"
 
 #include <optional>
@@ -122,6 +123,7 @@ std::string writeTorchtitan(const ExportInput& in)
     out += header(in, "torchtitan", "# ");
     out += "# Launch on every node: torchrun --nnodes " + s(c.nodes) + " --nproc_per_node " + s(c.gpusPerNode)
         + " --rdzv_backend c10d --rdzv_endpoint \"$MASTER_ADDR:29500\" -m torchtitan.train --job.config_file job.toml\n";
+    out += "# A torchtitan 0.2 job file (0.3 takes Python configs: give these keys as --<section>.<key> flags).\n";
     out += "# Not part of the plan: dataset, tokenizer, steps and learning rate (placeholders below).\n";
     out += notesBlock(notes, "torchtitan", "# ");
     out += registration;
