@@ -10,11 +10,12 @@
 
 namespace meshwork {
 
-// The newest protocol version this build reads. A change of meaning bumps it (DESIGN.md).
-inline constexpr int kEventProtocolVersion = 1;
+// The newest protocol version this reader understands (a change of meaning bumps "v",
+// DESIGN.md). The writer has its own constant for what it writes (EventWriter.h).
+inline constexpr int kReadableEventProtocolVersion = 1;
 
 struct Event {
-    int v = kEventProtocolVersion;
+    int v = kReadableEventProtocolVersion;
     std::string type;     // "run_start", "step", "eval", "checkpoint", "log", "error", "run_end", ...
     double t = 0;         // seconds since the run began
     Json fields;          // the whole object as read, unknown keys included

@@ -25,10 +25,10 @@ EventReader::LineKind EventReader::parseLine(std::string_view line, Event* out, 
     const Json* type = j->find("event");
     if (!type) return fail("no \"event\"");
     if (!type->isString() || type->asString().empty()) return fail("\"event\" must be a non-empty string");
-    if (v->asNumber() > kEventProtocolVersion) {
+    if (v->asNumber() > kReadableEventProtocolVersion) {
         if (why)
             *why = "protocol version " + formatJsonNumber(v->asNumber()) + " is newer than this build reads ("
-                + std::to_string(kEventProtocolVersion) + "): upgrade Meshwork to read it";
+                + std::to_string(kReadableEventProtocolVersion) + "): upgrade Meshwork to read it";
         return LineKind::NewerVersion;
     }
     if (out) {

@@ -24,7 +24,7 @@ struct EventReaderStats {
     int64_t lines = 0;        // complete lines seen (blank ones included)
     int64_t events = 0;       // lines that became events
     int64_t invalid = 0;      // not JSON, not an object, missing or mistyped "v"/"event"
-    int64_t newerVersion = 0; // "v" above kEventProtocolVersion
+    int64_t newerVersion = 0; // "v" above kReadableEventProtocolVersion
     int64_t truncated = 0;    // an unfinished last line at finish(), or a line over the size limit
     int64_t skipped() const { return invalid + newerVersion + truncated; }
 };
