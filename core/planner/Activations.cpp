@@ -13,6 +13,7 @@ ActivationShape activationShape(const ModelSpec& m, const Plan& plan)
     x.h = double(m.hidden);
     x.f = double(m.ffn);
     x.kv = double(m.kvDim());
+    x.kvSaved = m.kvHeads != m.heads ? double(m.hidden) : x.kv;
     x.a = double(m.heads);
     x.t = plan.tp > 0 ? plan.tp : 1;
     x.sp = plan.sp && plan.tp > 1;
@@ -38,14 +39,14 @@ double layerActivationBytes(Target target, const ActivationShape& x, Precision p
     const double e = precision == Precision::Fp32 ? 4 : 2, r = 4;
     if (recompute == Recompute::Full) return r * sbh / repDiv;
     const double replicated = (2 * r + 2 * e) * sbh;
-    double split = e * (sbh + 2 * sb * x.kv);           // q, k, v
+    // q; k and v as SDPA receives them: expanded to every query head under GQA.
+    double split = e * (sbh + 2 * sb * x.kvSaved);
+    split += e * sbh;                                    // y = o^T made contiguous for the projection
+    split += (x.swiglu ? 4 : 2) * e * sb * x.f;          // the MLP's activation function
     if (recompute == Recompute::None) {
-        split += 2 * e * sbh;                            // o and its contiguous copy
+        split += e * sbh;                                // SDPA output o
         split += flash ? 4 * x.a * x.s * x.b             // logsumexp (fp32)
                        : 2 * e * x.a * x.s * x.s * x.b;  // math path: scores and probabilities
-        split += (x.swiglu ? 4 : 2) * e * sb * x.f;
-    } else {
-        split += (x.swiglu ? 2 : 1) * e * sb * x.f;      // the activation function's inputs
     }
     return replicated / repDiv + split / t;
 }

@@ -12,6 +12,7 @@ struct ActivationShape {
     double h = 0;   // hidden
     double f = 0;   // FFN inner size
     double kv = 0;  // K/V width (kv heads x head dim)
+    double kvSaved = 0; // K/V width our trainer hands SDPA: expanded to every query head under GQA
     double a = 0;   // heads
     double t = 1;   // tensor parallel
     bool sp = false;
@@ -31,16 +32,17 @@ ActivationShape activationShape(const ModelSpec& m, const Plan& plan);
 // Table 2 follows (tests check it against paper::korthikantiLayerActivationBytes).
 // Selective recompute drops the 5as^2b term; full recompute keeps the 2sbh layer input.
 //
-// meshwork: what LibTorch autograd saves in our trainer, e = bytes of the compute precision,
-// r = 4 (the residual stream stays fp32 under autocast; norms run in fp32):
-//   2 norm inputs 2r sbh, their outputs cast for the next matmul 2e sbh,
-//   SDPA flash attention (no s^2 matrix): q e sbh, k and v e sb*kv each, output o e sbh,
-//   logsumexp 4 a s b, o made contiguous for the output projection e sbh,
-//   GELU MLP: fc1 output and GELU output e sbf each; SwiGLU: gate, up, silu(gate) and the
-//   product e sbf each.
-// Selective recompute (attention core and activation function recomputed) drops o, its
-// contiguous copy, the logsumexp and the activation function's outputs; full recompute keeps
-// the fp32 layer input r sbh. Replicated terms divide by t with SP, as in Megatron.
+// meshwork: what LibTorch autograd saves in our trainer (core/train/Model.cpp, block()),
+// e = bytes of the compute precision, r = 4 (the residual stream x stays fp32 under autocast;
+// layer_norm/rms_norm run in fp32):
+//   2 norm inputs 2r sbh, their outputs cast to e by autocast for the next linear 2e sbh,
+//   SDPA flash attention (no s^2 matrix): q e sbh, k and v e sb*kv each -- e sbh each under
+//   GQA, where k and v are expanded to every query head before SDPA --, output o e sbh and
+//   logsumexp 4 a s b (fp32), o^T reshaped (a copy) for the output projection e sbh,
+//   GELU MLP: fc output and GELU output e sbf each; SwiGLU: the fused gate|up output 2e sbf,
+//   silu(gate) and the product e sbf each.
+// Selective recompute (the trainer checkpoints the SDPA call) drops o and the logsumexp; full
+// recompute keeps the fp32 block input r sbh. Replicated terms divide by t with SP.
 // With `flash` (megatron target), the attention core keeps no s x s tensors: the 5as^2b term
 // becomes the kernel's fp32 logsumexp, 4asb/t (its output is the 2sbh projection input).
 // Without it (meshwork target), SDPA's math path keeps scores and probabilities, 2e as^2b/t,

@@ -76,6 +76,5 @@ inline constexpr double kCpuAdamParamsPerS = 1.0e9;    // DeepSpeed CPU-Adam rat
 inline constexpr double kCudaContextGiB = 0.5;         // CUDA context, cuBLAS/cuDNN handles and workspaces
 inline constexpr double kNcclGiBPerGroup = 0.125;      // NCCL channel buffers per communicator in use
 inline constexpr double kAllocatorReserveFraction = 0.05; // caching-allocator fragmentation share
-inline constexpr double kDdpBucketBytes = 25.0 * 1024 * 1024; // gradient bucket (PyTorch DDP default)
 
 } // namespace meshwork::calib

@@ -38,12 +38,10 @@ double commBuffers(const ModelSpec& model, const Plan& plan, Target target, cons
     const double sbh = x.s * x.b * x.h;
     double bytes = ms.gatherBuffer;
     int groups = 0;
-    if (plan.dp > 1) {
-        ++groups;
-        // Our trainer reduces gradients in DDP-style buckets, two in flight. Megatron reduces
-        // straight out of its contiguous gradient buffer (counted as gradients).
-        if (target == Target::Meshwork) bytes += 2 * calib::kDdpBucketBytes;
-    }
+    // Data parallel: both targets reduce in place in their flat gradient buffer (counted as
+    // gradients): our trainer all-reduces bucket views of it (core/train/dist/GradientSync),
+    // Megatron its contiguous grad buffer.
+    if (plan.dp > 1) ++groups;
     if (plan.tp > 1) {
         ++groups;
         bytes += 2 * e * sbh;          // gathered (SP) or all-reduced layer input/output
@@ -67,6 +65,7 @@ struct PlanMemoryTerms {
     double layerParams = 0, layerMatmulParams = 0;
     double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
     double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
+    bool reduceScatterOutput = false; // meshwork ZeRO-2/3: the reduce-scatter output shard
     double logits = 0;          // last stage
     double commNoGather = 0;    // buffers other than ZeRO-3's gathered layers
     int64_t microBatches = 1;
@@ -80,8 +79,10 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     t.layerMatmulParams = layerMatmulParamsPerGpu(model, plan.tp);
     const ActivationShape x = activationShape(model, plan);
     t.perLayer = layerActivationBytes(target, x, plan.precision, plan.recompute, flash);
+    // During a recomputed layer's backward the recomputed tensors are live again.
     if (plan.recompute != Recompute::None)
-        t.workingLayer = layerActivationBytes(target, x, plan.precision, Recompute::None, flash);
+        t.workingLayer = std::max(0.0, layerActivationBytes(target, x, plan.precision, Recompute::None, flash) - t.perLayer);
+    t.reduceScatterOutput = target == Target::Meshwork && plan.zero >= 2 && plan.dp > 1;
     t.logits = logitsBytes(model, plan, target);
     t.commNoGather = commBuffers(model, plan, target, ModelStateMemory{});
     t.microBatches = plan.microBatches();
@@ -104,7 +105,7 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     s.optimizer = ms.optimizer / kGiB;
     s.activations = activations / kGiB;
     s.logits = shape.last ? t.logits / kGiB : 0;
-    s.buffers = (t.commNoGather + ms.gatherBuffer) / kGiB;
+    s.buffers = (t.commNoGather + ms.gatherBuffer + (t.reduceScatterOutput ? ms.gradients : 0)) / kGiB;
     s.context = calib::kCudaContextGiB;
     const double sub = s.weights + s.gradients + s.optimizer + s.activations + s.logits + s.buffers;
     s.reserve = sub * calib::kAllocatorReserveFraction;

@@ -142,7 +142,7 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
     if (plan.recompute == Recompute::Full)
         out.recompute = L * (gemmFwd + attnFwd + memFwd + 2 * tpOne);
     else if (plan.recompute == Recompute::Selective)
-        out.recompute = L * (attnFwd + (target == Target::Meshwork ? w.T * F / w.t * 2 * w.e / w.hbm : 0));
+        out.recompute = L * attnFwd; // the attention core only (Korthikanti et al.; our trainer checkpoints SDPA)
     return unit;
 }
 
