@@ -1,0 +1,52 @@
+// The memory budget: one stacked bar per pipeline stage (weights, gradients, optimizer,
+// activations, logits, buffers, context+reserve) against the GPU's capacity line, the part
+// past it marked red; host RAM per GPU when states are offloaded.
+#pragma once
+
+#include "core/planner/Estimate.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QCustomPlot;
+class QCPBars;
+class QCPItemStraightLine;
+class QCPItemText;
+class QLabel;
+
+namespace meshwork::ui {
+
+class PlanDocument;
+
+class MemoryChart : public QWidget {
+    Q_OBJECT
+public:
+    MemoryChart(PlanDocument* doc, QWidget* parent = nullptr);
+
+    static QStringList termNames();
+    // What the bars show now: per term (termNames() order), one value per stage, in GiB.
+    std::vector<double> termValues(int term) const;
+    std::vector<double> stageTotals() const;
+    double capacityLine() const;
+    int overBudgetStages() const { return m_overBudget; }
+    QCustomPlot* plot() const { return m_plot; }
+    QString summary() const;
+
+protected:
+    void changeEvent(QEvent* e) override;
+
+private:
+    void refresh();
+    void applyPalette();
+
+    PlanDocument* m_doc;
+    QCustomPlot* m_plot;
+    std::vector<QCPBars*> m_bars;
+    QCPItemStraightLine* m_capacity;
+    QCPItemText* m_capacityLabel;
+    QLabel* m_summary;
+    int m_overBudget = 0;
+};
+
+} // namespace meshwork::ui

@@ -1,0 +1,42 @@
+// The mesh designer: the degrees (dp, tp, pp, vpp, cp) as sliders and spin boxes, the axis
+// order, the painted mesh and every reason the layout is invalid. Nothing is ever disabled:
+// an invalid plan stays editable so the user can fix it.
+#pragma once
+
+#include <QWidget>
+
+#include <map>
+
+class QComboBox;
+
+namespace meshwork::ui {
+
+class DegreeControl;
+class IssueList;
+class MeshView;
+class PlanDocument;
+
+class MeshPanel : public QWidget {
+    Q_OBJECT
+public:
+    MeshPanel(PlanDocument* doc, QWidget* parent = nullptr);
+
+    DegreeControl* degree(const QString& name) const; // "dp", "tp", "pp", "vpp", "cp"
+    MeshView* view() const { return m_view; }
+    IssueList* issues() const { return m_issues; }
+    QComboBox* colorAxisBox() const { return m_axisBox; }
+    QComboBox* orderBox() const { return m_orderBox; }
+
+private:
+    void refresh();
+    void editDegree(const QString& name, int value, const QString& mergeKey);
+
+    PlanDocument* m_doc;
+    std::map<QString, DegreeControl*> m_degrees;
+    QComboBox* m_axisBox;
+    QComboBox* m_orderBox;
+    MeshView* m_view;
+    IssueList* m_issues;
+};
+
+} // namespace meshwork::ui

@@ -1,0 +1,72 @@
+// The mesh designer's picture: every GPU of the cluster as a cell, grouped by node (each
+// node is an NVLink island, or a PCIe box), cells coloured by one axis of the rank layout
+// (core/spec/RankLayout.h). Hovering a cell tells its rank, coordinates and memory.
+// Painted (paintEvent), not a table: 512 GPUs must read at a glance.
+#pragma once
+
+#include "core/planner/Estimate.h"
+#include "core/spec/RankLayout.h"
+#include "ui/PlanState.h"
+
+#include <QWidget>
+
+#include <optional>
+#include <vector>
+
+namespace meshwork::ui {
+
+enum class ColorAxis { TpGroup, PpStage, DpReplica, CpGroup };
+QString colorAxisName(ColorAxis a);
+
+class MeshView : public QWidget {
+    Q_OBJECT
+public:
+    explicit MeshView(QWidget* parent = nullptr);
+
+    void setData(const PlanState& state, const Estimate& estimate);
+    void setColorAxis(ColorAxis axis);
+    ColorAxis colorAxis() const { return m_axis; }
+
+    // What the picture shows, for tests and the panel's notes.
+    struct Cell {
+        int rank = -1;           // -1: a GPU that the plan leaves idle
+        RankCoord coord;
+        int colorKey = 0;        // group or coordinate along the colour axis
+        bool tpCrossesNode = false;
+        QRectF rect;
+    };
+    const std::vector<Cell>& cells() const { return m_cells; }
+    int colorKeyCount() const { return m_keyCount; }
+    // TP groups whose ranks sit on more than one node: "ranks 0-15 on nodes 0-1".
+    const QStringList& crossNodeGroups() const { return m_crossNode; }
+    bool hasLayout() const { return m_layout.has_value(); }
+    // The cell under a point, or nullptr.
+    const Cell* cellAt(const QPointF& p) const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+protected:
+    void paintEvent(QPaintEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
+    bool event(QEvent* e) override;
+
+private:
+    void rebuild();
+    void relayout();
+    QString toolTipFor(const Cell& c) const;
+
+    PlanState m_state;
+    Estimate m_estimate;
+    ColorAxis m_axis = ColorAxis::TpGroup;
+    std::optional<RankLayout> m_layout;
+    std::vector<Cell> m_cells;   // one per GPU of the cluster, node-major
+    std::vector<QRectF> m_nodeRects;
+    int m_keyCount = 1;
+    int m_extraRanks = 0;        // ranks beyond the cluster's GPUs
+    QStringList m_crossNode;
+    double m_cellSize = 0;
+    QRectF m_legendRect;
+};
+
+} // namespace meshwork::ui
