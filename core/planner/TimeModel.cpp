@@ -225,9 +225,10 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
                 perStep = allReduceSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
             break;
         case 2:
-            perMicro = reduceScatterSeconds(P * sb.gradComm, links.dp);
-            perStep = allGatherSeconds(P * sb.weightComm, links.dp);
-            if (target == Target::Megatron) { perStep += perMicro; perMicro = 0; }
+            // Both targets accumulate the micro-batches' gradients in a full buffer and
+            // reduce-scatter once per step (Megatron's distributed optimizer; our trainer's
+            // GradientSync in ReduceScatter mode), then all-gather the updated parameters.
+            perStep = reduceScatterSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
             break;
         default:
             // ZeRO-3: gather the parameters for the forward and again for the backward, and

@@ -209,8 +209,9 @@ std::string markdown(const std::vector<Row>& rows, double median, double maxErr)
          "chosen by the planner, including the full-recomputation iteration times of Table 5.\n"
       << "- Llama 3's 126 layers do not divide over 16 stages (the paper takes one layer off the first and the last "
          "stage); the planner estimates the uneven split and reports the plan as not dividing the layers. Its "
-         "recomputation is not stated; with 8 layers and ~17 micro-batches in flight on the first stage only full "
-         "recomputation fits in 80 GB by the planner's activation counts.\n"
+         "recomputation is not stated: the planner picks the fastest that fits (see the table); with 16 micro-batches "
+         "per rank on 16,384 GPUs selective recomputation just fits, and the prediction is the least certain of the "
+         "table.\n"
       << "- No row uses the meshwork target: that target mirrors our own trainer and is checked against measured "
          "runs of it (estimate beside measurement in the run store).\n";
     return o.str();
