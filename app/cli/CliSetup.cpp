@@ -5,6 +5,7 @@
 #include "core/spec/SpecError.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -45,6 +46,17 @@ std::string optionName(const std::string& arg)
 }
 
 } // namespace
+
+std::string shellQuote(const std::string& v)
+{
+    const bool plain = !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '+' || c == ',' || c == ':' || c == '=';
+    });
+    if (plain) return v;
+    std::string out = "'";
+    for (char c : v) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
 
 std::string nearest(const std::string& s, const std::vector<std::string>& candidates)
 {
@@ -209,6 +221,17 @@ Setup resolveSetup(const ParsedArgs& args, Target defaultTarget)
     if (!args.has("seq") && s.model.maxSeq > 0 && s.plan.seq > s.model.maxSeq) s.plan.seq = s.model.maxSeq;
     checkClusterRanges(s.cluster);
     checkRanges(args, s.plan);
+
+    // Defaults spelled out, so that a printed command line means the same later.
+    std::string line = "--model " + shellQuote(args.value("model", "gpt2-124m"));
+    for (const auto& [name, v] : args.options) {
+        const bool model = isKnown(modelOptions(), name) && name != "model";
+        const bool cluster = isKnown(clusterOptions(), name) && name != "gpu" && name != "nodes" && name != "gpus-per-node";
+        if (model || cluster) line += " --" + name + " " + shellQuote(v);
+    }
+    line += " --gpu " + s.cluster.gpu.id + " --nodes " + std::to_string(s.cluster.nodes) + " --gpus-per-node "
+        + std::to_string(s.cluster.gpusPerNode);
+    s.modelAndClusterArgs = line;
 
     s.target = defaultTarget;
     if (args.has("target")) {

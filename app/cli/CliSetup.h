@@ -33,6 +33,7 @@ struct Setup {
     Plan plan;
     Target target = Target::Meshwork;
     std::vector<std::string> notes; // how defaults were filled in (dp), shown with the plan
+    std::string modelAndClusterArgs; // the model and cluster flags as given, to print a command line
 };
 
 // Model (default gpt2-124m), cluster (default 1 node x 8 h100-sxm), plan and target from the
@@ -43,6 +44,9 @@ Setup resolveSetup(const ParsedArgs& args, Target defaultTarget);
 // "1e12", "300B", "1.5T", "500M", "2000000" -> tokens. Throws UsageError naming the flag.
 double parseTokenCount(const std::string& flag, const std::string& value);
 int64_t parsePositive(const std::string& flag, const std::string& value);
+
+// v as one shell word: unchanged when it is plain, single-quoted otherwise.
+std::string shellQuote(const std::string& v);
 
 // The closest of the candidates to s within a small edit distance, or empty.
 std::string nearest(const std::string& s, const std::vector<std::string>& candidates);

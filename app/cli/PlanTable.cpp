@@ -172,8 +172,8 @@ std::string formatSearch(const Setup& st, const SearchOutcome& outcome, size_t t
         + " valid; showing " + s(int64_t(n)) + " (--top N for more). * = on the Pareto front of tokens/s against memory headroom.\n";
     std::string args;
     for (const auto& a : planToArgs(outcome.results.front().plan)) args += " " + a;
-    out += "The best plan in detail: meshwork-cli plan --model " + st.model.name + " --gpu " + st.cluster.gpu.id
-        + " --nodes " + s(st.cluster.nodes) + " --gpus-per-node " + s(st.cluster.gpusPerNode) + args + "\n";
+    if (st.target != Target::Meshwork) args += " --target " + std::string(toString(st.target));
+    out += "The best plan in detail: meshwork-cli plan " + st.modelAndClusterArgs + args + "\n";
     return out;
 }
 

@@ -423,7 +423,20 @@ void TestCli::searchTable()
     int rows = 0;
     for (auto it = row.globalMatch(r.out); it.hasNext(); it.next()) ++rows;
     QCOMPARE(rows, 5);
-    QVERIFY(r.out.contains("meshwork-cli plan --model gpt2-124m"));
+
+    // The command it prints for the best plan estimates exactly what the search ranked first.
+    const QRegularExpression line(R"(The best plan in detail: meshwork-cli (plan .*)$)", QRegularExpression::MultilineOption);
+    const auto m = line.match(r.out);
+    QVERIFY2(m.hasMatch(), qPrintable(r.out));
+    const QStringList planArgs = m.captured(1).split(' ', Qt::SkipEmptyParts);
+    QVERIFY(planArgs.contains("--model") && planArgs.contains("gpt2-124m"));
+    const Result plan = runCli(planArgs + QStringList{"--json"});
+    QVERIFY2(plan.exitCode == 0, qPrintable(describe(plan)));
+    const Result search = runCli({"search", "--model", "gpt2-124m", "--top", "1", "--json"});
+    QString error;
+    const QJsonObject best = parseObject(search.out, &error)["results"].toArray().first().toObject();
+    QCOMPARE(parseObject(plan.out, &error)["throughput"].toObject()["tokens_per_s"].toDouble(),
+             best["estimate"].toObject()["throughput"].toObject()["tokens_per_s"].toDouble());
 }
 
 void TestCli::catalogs()
