@@ -1,0 +1,78 @@
+// meshwork-train: parses the command line, wires the training core together, and maps the
+// outcome to an exit code (0 completed, 1 failed, 2 bad flags or configuration, 3 cancelled).
+#include "core/events/EventWriter.h"
+#include "core/spec/SpecError.h"
+#include "core/train/TrainContext.h"
+#include "core/train/TrainOptions.h"
+#include "core/train/Trainer.h"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::atomic<bool> g_stopRequested{false}; // set by the signal handler only
+
+extern "C" void onStopSignal(int) { g_stopRequested.store(true); }
+
+// The --events value, if any, so that a bad-flags error still reaches the events file.
+std::string eventsPathOf(const std::vector<std::string>& args)
+{
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--events" && i + 1 < args.size()) return args[i + 1];
+        if (args[i].rfind("--events=", 0) == 0) return args[i].substr(9);
+    }
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using namespace meshwork;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+
+    TrainConfig config;
+    try {
+        bool help = false;
+        config = parseTrainConfig(args, &help);
+        if (help) {
+            std::fputs(trainUsage().c_str(), stdout);
+            return 0;
+        }
+    } catch (const SpecError& e) {
+        std::fprintf(stderr, "meshwork-train: %s\n", e.what());
+        try {
+            EventWriter events(eventsPathOf(args), true);
+            events.error("config", e.what());
+            events.runEnd("failed", 0);
+        } catch (const std::exception&) {
+            // The events file itself is unusable; stderr has the message.
+        }
+        return 2;
+    }
+
+    std::unique_ptr<EventWriter> events;
+    try {
+        events = std::make_unique<EventWriter>(config.eventsPath, true);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "meshwork-train: %s\n", e.what());
+        return 2;
+    }
+
+    struct sigaction action = {};
+    action.sa_handler = onStopSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+
+    TrainContext context;
+    context.stopRequested = &g_stopRequested;
+    Trainer trainer(config, context, *events);
+    const RunResult result = trainer.run();
+    return exitCode(result);
+}

@@ -1,0 +1,55 @@
+// What the trainer needs to know about its device, behind one small interface so that the
+// CUDA-only calls (properties, allocator statistics, versions) stay in Device.cpp and the
+// rest of the engine builds the same with and without CUDA.
+#pragma once
+
+#include "core/spec/GpuSpec.h"
+#include "core/spec/Plan.h"
+
+#include <c10/core/Device.h>
+
+#include <optional>
+#include <string>
+
+namespace meshwork {
+
+class Json;
+
+// cpu, or cuda:<localRank>. Throws TrainError (config) when CUDA is asked for but absent.
+c10::Device selectDevice(const std::string& kind, int localRank);
+
+struct DeviceInfo {
+    std::string name;              // "cpu" or the CUDA device name
+    double memoryGiB = 0;
+    std::optional<GpuSpec> gpu;    // the catalog entry (for the MFU peak), when recognised
+};
+DeviceInfo describeDevice(c10::Device device);
+
+// Peak bytes allocated since the last reset, in GiB (CUDA caching allocator); 0 on the CPU.
+double peakMemoryGiB(c10::Device device);
+void resetPeakMemory(c10::Device device);
+// The allocator's figures for an out-of-memory report (allocated, reserved, peak, device total).
+Json allocatorFigures(c10::Device device);
+void synchronize(c10::Device device);
+
+std::string torchVersion();
+Json cudaVersion();   // "13.0" or null
+Json ncclVersion();   // "2.27.5" or null
+
+// Turns autocast on for the device in the plan's precision (bf16 or fp16) for one forward
+// pass, and off again (clearing the cast cache, as torch.autocast's exit does). fp32: nothing.
+class AutocastScope {
+public:
+    AutocastScope(c10::Device device, Precision precision);
+    ~AutocastScope();
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    c10::DeviceType m_type;
+    bool m_active = false;
+    bool m_prevEnabled = false;
+    int m_prevDtype = 0;
+};
+
+} // namespace meshwork

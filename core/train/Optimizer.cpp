@@ -1,0 +1,92 @@
+#include "core/train/Optimizer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+
+namespace meshwork {
+
+FlatOptimizer::FlatOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
+                             at::Tensor flatGrads)
+    : m_config(config), m_params(std::move(flatParams)), m_grads(std::move(flatGrads)), m_decay(layout.decayElements)
+{
+    std::vector<float> decay;
+    for (const auto& p : layout.params) {
+        m_offsets.push_back(p.offset);
+        m_sizes.push_back(p.numel());
+        decay.push_back(p.decays() ? static_cast<float>(config.weightDecay) : 0.0f);
+    }
+    const auto dev = m_params.device();
+    m_sizesTensor = at::tensor(m_sizes, at::TensorOptions().dtype(at::kLong)).to(dev);
+    m_decayPerTensor = at::tensor(decay, at::TensorOptions().dtype(at::kFloat)).to(dev);
+    m_m = at::zeros_like(m_params);
+    if (optimizerStatesPerParameter(config.kind) == 2) m_v = at::zeros_like(m_params);
+}
+
+std::vector<std::pair<std::string, at::Tensor>> FlatOptimizer::states() const
+{
+    if (m_v.defined()) return {{"exp_avg", m_m}, {"exp_avg_sq", m_v}};
+    return {{"momentum", m_m}};
+}
+
+at::Tensor FlatOptimizer::perTensorNorms(const at::Tensor& flat) const
+{
+    std::vector<at::Tensor> segments;
+    segments.reserve(m_offsets.size());
+    for (size_t i = 0; i < m_offsets.size(); ++i) segments.push_back(flat.narrow(0, m_offsets[i], m_sizes[i]));
+    return at::stack(at::_foreach_norm(segments));
+}
+
+at::Tensor FlatOptimizer::perElement(const at::Tensor& perTensor) const
+{
+    // output_size avoids a device-to-host sync to learn the length.
+    return at::repeat_interleave(perTensor, m_sizesTensor, 0, m_params.numel());
+}
+
+void FlatOptimizer::step(double lr)
+{
+    at::NoGradGuard noGrad;
+    ++m_step;
+    const auto& c = m_config;
+    const at::Tensor& w = m_params;
+    const at::Tensor& g = m_grads;
+
+    if (c.kind == Optimizer::AdamW || c.kind == Optimizer::Lamb) {
+        const double bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(m_step));
+        const double bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(m_step));
+        m_m.lerp_(g, 1.0 - c.beta1);
+        m_v.mul_(c.beta2).addcmul_(g, g, 1.0 - c.beta2);
+        // sqrt(v^) + eps = sqrt(v) / sqrt(bc2) + eps
+        at::Tensor denom = m_v.sqrt().div_(std::sqrt(bc2)).add_(c.eps);
+        if (c.kind == Optimizer::AdamW) {
+            if (c.weightDecay != 0 && m_decay > 0) w.narrow(0, 0, m_decay).mul_(1.0 - lr * c.weightDecay);
+            w.addcdiv_(m_m, denom, -lr / bc1);
+            return;
+        }
+        // LAMB: u = m^ / (sqrt(v^) + eps) + lambda w, then the per-tensor trust ratio.
+        at::Tensor u = (m_m / bc1).div_(denom);
+        if (c.weightDecay != 0 && m_decay > 0)
+            u.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
+        const at::Tensor wn = perTensorNorms(w), un = perTensorNorms(u);
+        const at::Tensor r = at::where((wn > 0).logical_and_(un > 0), wn / un, at::ones_like(wn));
+        w.addcmul_(u, perElement(r), -lr);
+        return;
+    }
+
+    // LARS and SGD: momentum on d = g + lambda w.
+    at::Tensor d = g.clone();
+    if (c.weightDecay != 0 && m_decay > 0) d.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
+    if (c.kind == Optimizer::Lars) {
+        const at::Tensor wn = perTensorNorms(w), gn = perTensorNorms(g);
+        const at::Tensor trust = c.larsTrust * wn / (gn + m_decayPerTensor * wn + c.eps);
+        const at::Tensor r = at::where((wn > 0).logical_and_(gn > 0), trust, at::ones_like(wn));
+        m_m.mul_(c.momentum).addcmul_(d, perElement(r), lr);
+        w.sub_(m_m);
+        return;
+    }
+    m_m.mul_(c.momentum).add_(d);
+    w.add_(m_m, -lr);
+}
+
+} // namespace meshwork

@@ -1,0 +1,313 @@
+#include "core/train/Trainer.h"
+
+#include "core/events/EventWriter.h"
+#include "core/json/Json.h"
+#include "core/spec/Flops.h"
+#include "core/train/Checkpoint.h"
+#include "core/train/Device.h"
+#include "core/train/LrSchedule.h"
+#include "core/train/Model.h"
+#include "core/train/Optimizer.h"
+#include "core/train/ParameterLayout.h"
+#include "core/train/ReferenceDump.h"
+#include "core/train/TokenData.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <new>
+
+#include <unistd.h>
+
+namespace meshwork {
+
+int exitCode(const RunResult& r)
+{
+    switch (r.status) {
+    case RunStatus::Completed: return 0;
+    case RunStatus::Cancelled: return 3;
+    case RunStatus::Failed: return r.errorKind == TrainErrorKind::Config ? 2 : 1;
+    }
+    return 1;
+}
+
+Trainer::Trainer(const TrainConfig& config, const TrainContext& context, EventWriter& events)
+    : m_config(config), m_context(context), m_events(events)
+{
+}
+
+RunResult Trainer::run()
+{
+    RunResult failed;
+    failed.status = RunStatus::Failed;
+    auto fail = [&](TrainErrorKind kind, const std::string& message, const Json& extra = Json()) {
+        failed.errorKind = kind;
+        failed.steps = m_stepsDone;
+        m_events.error(toString(kind), message, extra);
+        m_events.runEnd("failed", m_stepsDone);
+        return failed;
+    };
+    try {
+        return runUnguarded();
+    } catch (const TrainError& e) {
+        return fail(e.kind(), e.what());
+    } catch (const c10::OutOfMemoryError& e) {
+        // The allocator's own figures; the launcher adds the planner's predicted breakdown for
+        // the same plan under "planner_estimate" (the trainer does not link the planner).
+        Json extra = Json::object();
+        c10::Device device(c10::kCPU);
+        if (m_config.device == "cuda") device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(m_context.groups.localRank));
+        extra.set("allocator", allocatorFigures(device)).set("planner_estimate", Json());
+        std::string msg = e.what_without_backtrace();
+        return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
+                        + " — lower --micro-batch or --seq, or use --recompute selective/full", extra);
+    } catch (const std::bad_alloc&) {
+        return fail(TrainErrorKind::Oom, "host out of memory; lower --micro-batch or --seq");
+    } catch (const c10::Error& e) {
+        return fail(TrainErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        return fail(TrainErrorKind::Internal, e.what());
+    }
+}
+
+namespace {
+
+std::string hostName()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+std::string defaultRunId()
+{
+    char buf[64];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(buf, sizeof buf, "run-%Y%m%d-%H%M%S", std::gmtime(&now));
+    return buf;
+}
+
+at::Tensor toDevice(const std::vector<int32_t>& tokens, int64_t B, int64_t T, c10::Device device)
+{
+    at::Tensor t = at::from_blob(const_cast<int32_t*>(tokens.data()), {B, T}, at::TensorOptions().dtype(at::kInt));
+    return t.to(device, at::kLong);
+}
+
+} // namespace
+
+RunResult Trainer::runUnguarded()
+{
+    const TrainConfig& c = m_config;
+    const ProcessGroups& g = m_context.groups;
+    const Plan& plan = c.plan;
+    if (c.threads > 0) at::set_num_threads(c.threads);
+
+    const c10::Device device = selectDevice(c.device, g.localRank);
+    const DeviceInfo info = describeDevice(device);
+    const int64_t B = plan.microBatch, T = plan.seq;
+    const int64_t microBatches = plan.microBatches();
+
+    TokenDataset data = loadDataset(c.data, c.model.vocab, c.seed, c.valFraction);
+    TokenLoader trainLoader(data.train, B, T, g.dpRank, g.dpSize, "training");
+    TokenLoader valLoader(data.val, B, T, g.dpRank, g.dpSize, "validation");
+
+    TransformerModel model(c.model, plan.recompute, device);
+    const int64_t expected = c.model.allocatedParameterCount();
+    if (model.parameterCount() != expected)
+        throw TrainError(TrainErrorKind::Internal, "the model allocates " + std::to_string(model.parameterCount())
+                         + " parameters, the planner counts " + std::to_string(expected));
+    model.initialize(c.seed);
+
+    std::vector<int32_t> inputs(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
+    if (!c.dumpReference.empty()) {
+        trainLoader.next(inputs.data(), targets.data());
+        const double loss = dumpReference(c.dumpReference, model, inputs, targets, B, T);
+        m_events.log("info", "wrote the reference dump to " + c.dumpReference + " (loss "
+                                 + formatJsonNumber(loss) + ")");
+        m_events.runEnd("completed", 0);
+        return RunResult{RunStatus::Completed, 0, TrainErrorKind::Internal, loss, -1};
+    }
+
+    OptimizerConfig oc;
+    oc.kind = plan.optimizer;
+    oc.beta1 = c.beta1;
+    oc.beta2 = c.beta2;
+    oc.eps = c.eps;
+    oc.weightDecay = c.weightDecay;
+    oc.momentum = c.momentum;
+    oc.larsTrust = c.larsTrust;
+    FlatOptimizer optimizer(oc, model.layout(), model.flatParams(), model.flatGrads());
+
+    LoopState state;
+    state.runId = c.runId.empty() ? defaultRunId() : c.runId;
+    state.lossScale = plan.precision == Precision::Fp16 ? 65536.0 : 1.0;
+    std::string resumedFrom;
+    if (c.resume) {
+        resumedFrom = c.resumeFrom.empty() ? latestCheckpoint(c.checkpointDir) : c.resumeFrom;
+        if (resumedFrom.empty())
+            throw TrainError(TrainErrorKind::Config, "--resume: no checkpoint (step_*.ckpt) in " + c.checkpointDir
+                             + "; give --checkpoint-dir of the run or --resume=FILE");
+        const std::string id = state.runId;
+        state = loadCheckpoint(resumedFrom, model, optimizer);
+        if (!c.runId.empty()) state.runId = id;
+        trainLoader.setPosition(state.trainPosition);
+    }
+    m_stepsDone = state.step;
+
+    // run_start: the plan with every option (same names as the CLI), the environment.
+    const double flopsPerToken = trainingFlopsPerToken(c.model, T);
+    const TrainBuffers buffers = trainBuffers(c.model, plan);
+    Json planJson = plan.toJson();
+    planJson.set("model", c.model.toJson()).set("training", c.toJson());
+    Json start = Json::object();
+    start.set("run_id", state.runId).set("plan", planJson).set("world_size", g.worldSize);
+    start.set("hosts", Json::array()); start["hosts"].push(hostName());
+    start.set("devices", Json::array()); start["devices"].push(info.name);
+    start.set("torch", torchVersion()).set("cuda", cudaVersion()).set("nccl", ncclVersion());
+    start.set("trainer", kTrainerVersion).set("parameters", model.parameterCount());
+    start.set("flops_per_token", flopsPerToken).set("data", data.description);
+    start.set("gpu", info.gpu ? Json(info.gpu->id) : Json());
+    start.set("buffers_gib", static_cast<double>(buffers.totalBytes()) / (1024.0 * 1024.0 * 1024.0));
+    if (!resumedFrom.empty()) start.set("resumed_from", resumedFrom).set("resumed_step", state.step);
+    m_events.write("run_start", start);
+
+    const LrSchedule schedule{c.lr, c.effectiveMinLr(), c.warmup, std::max<int64_t>(1, c.steps)};
+    const double peak = info.gpu ? info.gpu->peakTflops(plan.precision) : 0.0;
+    const int64_t tokensPerStep = plan.tokensPerStep();
+    const bool fp16 = plan.precision == Precision::Fp16;
+
+    auto evaluate = [&](int64_t step) {
+        at::NoGradGuard noGrad;
+        valLoader.setPosition(0); // the same held-out batches every time
+        at::Tensor sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+        for (int64_t i = 0; i < c.evalBatches; ++i) {
+            valLoader.next(inputs.data(), targets.data());
+            AutocastScope autocast(device, plan.precision);
+            sum += model.loss(toDevice(inputs, B, T, device), toDevice(targets, B, T, device)).detach().to(at::kFloat);
+        }
+        const double v = sum.item<double>() / static_cast<double>(c.evalBatches);
+        m_events.eval(step, v);
+        return v;
+    };
+    auto checkpoint = [&]() {
+        state.step = m_stepsDone;
+        state.trainPosition = trainLoader.position();
+        const std::string path = saveCheckpoint(c.checkpointDir, state, model, optimizer);
+        m_events.checkpoint(m_stepsDone, path);
+    };
+
+    RunResult result;
+    int64_t lastEval = -1;
+    synchronize(device);
+    auto last = std::chrono::steady_clock::now();
+    for (int64_t step = state.step + 1; step <= c.steps; ++step) {
+        if (m_context.stopping()) {
+            checkpoint();
+            m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
+            m_events.runEnd("cancelled", m_stepsDone);
+            result.status = RunStatus::Cancelled;
+            result.steps = m_stepsDone;
+            return result;
+        }
+
+        // Forward and backward over the micro-batches; gradients accumulate in the flat buffer.
+        model.zeroGrad();
+        at::Tensor lossSum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
+        for (int64_t mb = 0; mb < microBatches; ++mb) {
+            trainLoader.next(inputs.data(), targets.data());
+            const at::Tensor x = toDevice(inputs, B, T, device), y = toDevice(targets, B, T, device);
+            at::Tensor loss;
+            {
+                AutocastScope autocast(device, plan.precision);
+                loss = model.loss(x, y);
+            }
+            lossSum += loss.detach();
+            at::Tensor scaled = loss / static_cast<double>(microBatches);
+            if (fp16) scaled = scaled * state.lossScale;
+            scaled.backward();
+        }
+        // The one host sync of the step: loss and gradient norm in a single transfer.
+        const at::Tensor norm = model.flatGrads().norm();
+        const at::Tensor both = at::stack({lossSum / static_cast<double>(microBatches), norm}).to(at::kCPU);
+        const double lossValue = both[0].item<double>();
+        double gradNorm = both[1].item<double>();
+        m_stepsDone = step;
+
+        bool skip = false;
+        if (fp16) {
+            // Dynamic loss scaling (Micikevicius et al. 2018): halve on overflow and skip the
+            // step, double after 2000 clean steps.
+            if (!std::isfinite(gradNorm)) {
+                state.lossScale = std::max(1.0, state.lossScale / 2);
+                state.goodSteps = 0;
+                skip = true;
+                m_events.log("warning", "step " + std::to_string(step) + ": fp16 gradients overflowed; loss scale now "
+                                            + formatJsonNumber(state.lossScale));
+            } else {
+                at::NoGradGuard noGrad;
+                model.flatGrads().mul_(1.0 / state.lossScale);
+                gradNorm /= state.lossScale;
+                if (++state.goodSteps >= 2000) { state.lossScale *= 2; state.goodSteps = 0; }
+            }
+        }
+        if (!std::isfinite(lossValue) || (!fp16 && !std::isfinite(gradNorm))) {
+            const std::string what = std::string(!std::isfinite(lossValue) ? "loss" : "gradient norm") + " is "
+                + (std::isnan(!std::isfinite(lossValue) ? lossValue : gradNorm) ? "NaN" : "infinite")
+                + " at step " + std::to_string(step);
+            if (!c.skipNonfinite)
+                throw TrainError(TrainErrorKind::Nan, what + "; lower --lr, raise --warmup, use --precision bf16, "
+                                 "or pass --skip-nonfinite to skip such steps");
+            m_events.log("warning", what + "; step skipped (--skip-nonfinite)");
+            skip = true;
+        }
+        const double lr = schedule.at(step);
+        if (!skip) {
+            if (c.gradClip > 0 && gradNorm > c.gradClip) {
+                at::NoGradGuard noGrad;
+                model.flatGrads().mul_(c.gradClip / (gradNorm + 1e-6));
+            }
+            optimizer.step(lr);
+        }
+
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - last).count();
+        last = now;
+        if (std::isfinite(lossValue)) {
+            StepEvent e;
+            e.step = step;
+            e.loss = lossValue;
+            e.lr = lr;
+            e.gradNorm = std::isfinite(gradNorm) ? gradNorm : -1;
+            e.tokens = step * tokensPerStep;
+            e.tokensPerS = seconds > 0 ? static_cast<double>(tokensPerStep) / seconds : 0;
+            e.tflops = flopsPerToken * e.tokensPerS / static_cast<double>(g.worldSize) / 1e12;
+            e.mfu = peak > 0 ? e.tflops / peak : 0;
+            e.stepMs = seconds * 1000.0;
+            e.memPeakGiB = peakMemoryGiB(device);
+            m_events.step(e);
+            result.lastLoss = lossValue;
+        }
+        if (c.evalEvery > 0 && step % c.evalEvery == 0) {
+            result.lastValLoss = evaluate(step);
+            lastEval = step;
+            synchronize(device);
+            last = std::chrono::steady_clock::now(); // evaluation time is not step time
+        }
+        if (c.checkpointEvery > 0 && step % c.checkpointEvery == 0) {
+            checkpoint();
+            last = std::chrono::steady_clock::now();
+        }
+    }
+    if (lastEval != m_stepsDone && c.steps > 0) result.lastValLoss = evaluate(m_stepsDone);
+    m_events.runEnd("completed", m_stepsDone);
+    result.status = RunStatus::Completed;
+    result.steps = m_stepsDone;
+    return result;
+}
+
+} // namespace meshwork
