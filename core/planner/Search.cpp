@@ -50,10 +50,24 @@ void markPareto(std::vector<SearchResult>& results)
         if (a.tokensPerS != b.tokensPerS) return a.tokensPerS > b.tokensPerS;
         return a.headroom > b.headroom;
     });
-    std::vector<SearchResult> sorted;
-    sorted.reserve(results.size());
-    for (const Key& k : keys) sorted.push_back(std::move(results[k.index]));
-    results = std::move(sorted);
+    // Apply the permutation in place, cycle by cycle (no second copy of tens of thousands of
+    // results): position i receives results[keys[i].index].
+    std::vector<char> placed(results.size(), 0);
+    for (size_t start = 0; start < results.size(); ++start) {
+        if (placed[start]) continue;
+        SearchResult carry = std::move(results[start]);
+        size_t i = start;
+        while (true) {
+            placed[i] = 1;
+            const size_t from = keys[i].index;
+            if (from == start) {
+                results[i] = std::move(carry);
+                break;
+            }
+            results[i] = std::move(results[from]);
+            i = from;
+        }
+    }
     double bestHeadroom = -1e300;
     for (SearchResult& r : results) {
         r.pareto = r.estimate.valid && r.headroomGiB > bestHeadroom;
@@ -78,6 +92,10 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
     const std::vector<int> pps = divisors(model.layers);
     const double outerTotal = double(tps.size() * pps.size());
     double outerDone = 0;
+
+    // Address space for the results up front: pages are touched only as results arrive, and
+    // the vector does not move its contents while it grows.
+    out.results.reserve(size_t(1) << 16);
 
     Plan p = base;
     p.globalBatch = globalBatch;
