@@ -24,12 +24,12 @@ std::optional<Target> parseTarget(const std::string& s);
 struct StageMemory {
     int stage = 0;
     int layers = 0;              // transformer layers on this stage (all virtual chunks)
-    double weights = 0;          // parameters in the training precision (and fp32 masters when no ZeRO shards them)
+    double weights = 0;          // parameters as the target keeps them (meshwork: fp32 + autocast copies; megatron: 16-bit)
     double gradients = 0;
     double optimizer = 0;        // optimizer states + fp32 master weights (by ZeRO stage, less offloaded)
     double activations = 0;      // by recomputation, SP/CP and micro-batches in flight
     double logits = 0;           // loss/logits buffer on the last stage
-    double buffers = 0;          // communication buckets, all-gather buffers, workspace
+    double buffers = 0;          // communication buffers (NCCL, TP/PP/CP, ZeRO-3 gathered layers, reduce-scatter output)
     double context = 0;          // CUDA context and library handles
     double reserve = 0;          // allocator fragmentation reserve
     double total = 0;
