@@ -201,7 +201,7 @@ void IngestWorker::endRun(const QString& runId, const QString& status, const QSt
                 Event e;
                 e.type = type;
                 e.t = live.lastT;
-                fields.set("v", kEventProtocolVersion).set("event", type).set("t", live.lastT);
+                fields.set("v", kReadableEventProtocolVersion).set("event", type).set("t", live.lastT);
                 e.fields = std::move(fields);
                 if (live.ingestor) live.ingestor->add(e);
                 handle(live, e);
