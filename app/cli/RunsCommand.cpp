@@ -271,9 +271,14 @@ int importFiles(RunStore& store, const ParsedArgs& a, std::ostream& out, std::os
     for (size_t i = 1; i < a.positional.size(); ++i) {
         const ImportResult r = store.importEventsFile(a.positional[i]);
         out << "imported " << r.runId << " from " << a.positional[i] << ": " << r.events << " events";
-        if (r.lines.skipped() > 0)
-            out << ", " << r.lines.skipped() << " lines skipped (" << r.lines.invalid << " malformed, "
-                << r.lines.newerVersion << " of a newer protocol, " << r.lines.truncated << " cut short)";
+        if (r.lines.skipped() > 0) {
+            std::vector<std::string> why;
+            if (r.lines.invalid) why.push_back(std::to_string(r.lines.invalid) + " malformed");
+            if (r.lines.newerVersion) why.push_back(std::to_string(r.lines.newerVersion) + " of a newer protocol");
+            if (r.lines.truncated) why.push_back(std::to_string(r.lines.truncated) + " cut short");
+            out << ", " << r.lines.skipped() << (r.lines.skipped() == 1 ? " line" : " lines") << " skipped ("
+                << joined(why, ", ") << ")";
+        }
         out << "\n";
         for (const std::string& w : r.warnings) err << "  " << a.positional[i] << ": " << w << "\n";
     }

@@ -553,6 +553,17 @@ private slots:
             for (const Event& e : parse.feed(lines[12] + "\n")) QVERIFY(ingestor.add(e)); // due at once
             QCOMPARE(reader.series(run.runId, "loss").size(), size_t(11));
         }
+        {
+            // A quiet stream is committed by the timer's flushIfDue() once maxDelay has passed.
+            Ingestor ingestor(store, run.runId, Ingestor::Options{.maxRows = 1000000, .maxDelay = std::chrono::milliseconds(50)});
+            EventReader parse;
+            for (const Event& e : parse.feed(lines[13] + "\n")) ingestor.add(e);
+            QTest::qWait(80);
+            QVERIFY(ingestor.flushIfDue());
+            QCOMPARE(ingestor.lastCommittedStep(), int64_t(13));
+            QCOMPARE(reader.series(run.runId, "loss").size(), size_t(12));
+            QVERIFY(!ingestor.flush()); // nothing pending
+        }
     }
 };
 
