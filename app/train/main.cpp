@@ -5,6 +5,8 @@
 #include "core/train/TrainContext.h"
 #include "core/train/TrainOptions.h"
 #include "core/train/Trainer.h"
+#include "core/train/dist/DistOptions.h"
+#include "core/train/dist/DistTrainer.h"
 
 #include <atomic>
 #include <csignal>
@@ -37,6 +39,7 @@ int main(int argc, char** argv)
     const std::vector<std::string> args(argv + 1, argv + argc);
 
     TrainConfig config;
+    DistConfig dist; // issue #4: rank and rendezvous from flags, torchrun or Slurm
     try {
         bool help = false;
         config = parseTrainConfig(args, &help);
@@ -44,6 +47,8 @@ int main(int argc, char** argv)
             std::fputs(trainUsage().c_str(), stdout);
             return 0;
         }
+        dist = parseDistConfig(parseArgs(args, allTrainerOptions()));
+        if (auto problems = checkWorldSize(config.plan, dist); !problems.empty()) throw SpecError(problems.front());
     } catch (const SpecError& e) {
         std::fprintf(stderr, "meshwork-train: %s\n", e.what());
         try {
@@ -58,7 +63,7 @@ int main(int argc, char** argv)
 
     std::unique_ptr<EventWriter> events;
     try {
-        events = std::make_unique<EventWriter>(config.eventsPath, true);
+        events = std::make_unique<EventWriter>(config.eventsPath, dist.rank == 0);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "meshwork-train: %s\n", e.what());
         return 2;
@@ -72,6 +77,10 @@ int main(int argc, char** argv)
 
     TrainContext context;
     context.stopRequested = &g_stopRequested;
+    if (dist.distributed()) {
+        DistTrainer distributed(config, dist, context, *events);
+        return exitCode(distributed.run());
+    }
     Trainer trainer(config, context, *events);
     const RunResult result = trainer.run();
     return exitCode(result);

@@ -3,6 +3,7 @@
 #include "core/json/Json.h"
 #include "core/spec/Catalog.h"
 #include "core/spec/SpecError.h"
+#include "core/train/dist/DistOptions.h"
 
 #include <charconv>
 #include <cmath>
@@ -47,6 +48,7 @@ std::vector<OptionSpec> allTrainerOptions()
     std::vector<OptionSpec> all = modelOptions();
     all.insert(all.end(), planOptions().begin(), planOptions().end());
     all.insert(all.end(), trainOptions().begin(), trainOptions().end());
+    all.insert(all.end(), distOptions().begin(), distOptions().end()); // issue #4: rank, rendezvous
     return all;
 }
 
@@ -54,6 +56,7 @@ std::string trainUsage()
 {
     return "usage: meshwork-train --model NAME [options]\n\nmodel:\n" + formatOptionHelp(modelOptions())
         + "\nplan:\n" + formatOptionHelp(planOptions()) + "\ntraining:\n" + formatOptionHelp(trainOptions())
+        + "\ndistributed (or torchrun's / Slurm's variables):\n" + formatOptionHelp(distOptions())
         + "\nexit codes: 0 completed, 1 failed, 2 bad flags or configuration, 3 cancelled (SIGTERM)\n";
 }
 
@@ -135,13 +138,9 @@ TrainConfig parseTrainConfig(const std::vector<std::string>& args, bool* help)
 
     // The plan against the model: every violated constraint, each with its numbers.
     auto problems = c.plan.validate(c.model, nullptr);
-    // This trainer runs one process; the distributed launcher (issue #4) lifts this.
-    if (c.plan.dp > 1)
-        problems.push_back("dp above 1 needs the distributed launcher, not in this trainer yet (set --dp 1)");
-    if (c.plan.tp > 1 || c.plan.pp > 1 || c.plan.cp > 1 || c.plan.sp)
-        problems.push_back("tp, pp, cp and sp above 1 are not supported by this trainer yet (set --tp 1 --pp 1 --cp 1)");
-    if (c.plan.zero > 0 || c.plan.offload != Offload::None)
-        problems.push_back("ZeRO and offload are not supported by this trainer yet (set --zero 0 --offload none)");
+    // What the distributed trainer (core/train/dist, issue #4) cannot run yet; the world size
+    // against the launch is checked in main (checkWorldSize).
+    for (auto& p : unsupportedParallelism(c.plan)) problems.push_back(std::move(p));
     if (c.device == "cpu" && c.plan.precision != Precision::Fp32)
         problems.push_back(std::string("--precision ") + toString(c.plan.precision)
                            + " needs --device cuda; on the CPU use --precision fp32");

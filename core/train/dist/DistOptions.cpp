@@ -116,4 +116,17 @@ std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist
             + n(plan.worldSize()) + ") or change the degrees"};
 }
 
+std::vector<std::string> unsupportedParallelism(const Plan& plan)
+{
+    std::vector<std::string> e;
+    if (plan.cp > 1) e.push_back("context parallelism (cp " + std::to_string(plan.cp) + ") is not in this trainer yet: set --cp 1");
+    if (plan.zero == 3) e.push_back("ZeRO-3 is not in this trainer yet: use --zero 2 (gradients and optimizer states sharded)");
+    if (plan.offload == Offload::OptimizerParams)
+        e.push_back("offload optimizer+params needs ZeRO-3, not in this trainer yet: use --offload optimizer");
+    if ((plan.zero > 0 || plan.tp > 1) && (plan.optimizer == Optimizer::Lamb || plan.optimizer == Optimizer::Lars))
+        e.push_back(std::string("--optimizer ") + toString(plan.optimizer)
+                    + " scales each tensor by its norm, which a ZeRO or tensor-parallel shard does not hold: use --zero 0 --tp 1 or --optimizer adamw");
+    return e;
+}
+
 } // namespace meshwork

@@ -42,4 +42,8 @@ DistConfig parseDistConfig(const ParsedArgs& args); // the process environment
 // The plan against the launch: world size must equal dp x tp x pp x cp. Empty when fine.
 std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist);
 
+// What the distributed trainer cannot run yet, one message per feature, naming the flag to
+// change: parseTrainConfig() adds these to the plan's own problems (exit 2).
+std::vector<std::string> unsupportedParallelism(const Plan& plan);
+
 } // namespace meshwork

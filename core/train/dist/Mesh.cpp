@@ -3,8 +3,13 @@
 #include "core/train/TrainError.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+// The PyTorch wheel ships no gloo headers; Debian's libgloo-dev supplies them. A GPU machine
+// without them still builds (NCCL only) and says so if asked for the CPU.
+#if __has_include(<gloo/config.h>)
+#define MESHWORK_HAVE_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef MESHWORK_WITH_CUDA
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -95,6 +100,11 @@ CommGroup Mesh::makeGroup(const std::string& name, std::vector<int> ranks)
             return g;
         }
 #endif
+#ifndef MESHWORK_HAVE_GLOO
+        throw TrainError(TrainErrorKind::Config, "this meshwork-train was built without the gloo headers, so it cannot "
+                                                 "train on the CPU with several ranks: install libgloo-dev and rebuild, "
+                                                 "or use --device cuda");
+#else
         auto opts = c10d::ProcessGroupGloo::Options::create(m_timeout);
         // Loopback unless MASTER_ADDR names another host: then resolve this host's own name.
         const bool local = m_dist.masterAddr == "127.0.0.1" || m_dist.masterAddr == "localhost";
@@ -102,6 +112,7 @@ CommGroup Mesh::makeGroup(const std::string& name, std::vector<int> ranks)
                                       : c10d::ProcessGroupGloo::createDefaultDevice());
         opts->threads = 1;
         g.backend = c10::make_intrusive<c10d::ProcessGroupGloo>(store, g.index, g.size(), opts);
+#endif
     } catch (const TrainError&) {
         throw;
     } catch (const std::exception& e) {

@@ -176,7 +176,7 @@ private slots:
         QTest::newRow("bf16 on cpu") << "--model gpt-nano --precision bf16" << "needs --device cuda";
         QTest::newRow("seq too long") << "--model gpt-nano --seq 512" << "exceeds the model's maximum";
         QTest::newRow("negative steps") << "--model gpt-nano --steps -1" << "--steps must be at least 0";
-        QTest::newRow("tp") << "--model gpt-nano --tp 2" << "not supported by this trainer yet";
+        QTest::newRow("cp") << "--model gpt-nano --cp 2" << "is not in this trainer yet"; // tp/pp/dp run distributed (issue #4)
         QTest::newRow("bad optimizer") << "--model gpt-nano --optimizer adam" << "adamw, lamb, lars or sgd";
         QTest::newRow("missing value") << "--model gpt-nano --seed" << "--seed needs a value";
         QTest::newRow("warmup") << "--model gpt-nano --steps 5 --warmup 9" << "--warmup (9) must not exceed";

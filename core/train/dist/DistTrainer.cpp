@@ -1,0 +1,358 @@
+#include "core/train/dist/DistTrainer.h"
+
+#include "core/events/EventWriter.h"
+#include "core/json/Json.h"
+#include "core/spec/Flops.h"
+#include "core/train/Device.h"
+#include "core/train/LrSchedule.h"
+#include "core/train/Model.h"
+#include "core/train/Optimizer.h"
+#include "core/train/ParameterLayout.h"
+#include "core/train/TokenData.h"
+#include "core/train/dist/GradientSync.h"
+#include "core/train/dist/Mesh.h"
+#include "core/train/dist/ShardedOptimizer.h"
+#include "core/train/dist/ParallelModel.h"
+#include "core/train/dist/PipelineRunner.h"
+#include "core/train/dist/PipelineSchedule.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <new>
+
+#include <unistd.h>
+
+namespace meshwork {
+
+DistTrainer::DistTrainer(const TrainConfig& config, const DistConfig& dist, const TrainContext& context,
+                         EventWriter& events)
+    : m_config(config), m_dist(dist), m_context(context), m_events(events)
+{
+}
+
+RunResult DistTrainer::run()
+{
+    RunResult failed;
+    failed.status = RunStatus::Failed;
+    auto fail = [&](TrainErrorKind kind, const std::string& message) {
+        failed.errorKind = kind;
+        failed.steps = m_stepsDone;
+        m_events.error(toString(kind), "rank " + std::to_string(m_dist.rank) + ": " + message);
+        m_events.runEnd("failed", m_stepsDone);
+        return failed;
+    };
+    try {
+        return runUnguarded();
+    } catch (const TrainError& e) {
+        return fail(e.kind(), e.what());
+    } catch (const c10::OutOfMemoryError& e) {
+        std::string msg = e.what_without_backtrace();
+        return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
+                                             + " — lower --micro-batch or --seq, raise --zero, or use --recompute");
+    } catch (const std::bad_alloc&) {
+        return fail(TrainErrorKind::Oom, "host out of memory; lower --micro-batch or --seq");
+    } catch (const c10::DistBackendError& e) {
+        return fail(TrainErrorKind::Comm, std::string("collective failed: ") + e.what_without_backtrace());
+    } catch (const c10::Error& e) {
+        return fail(TrainErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        return fail(TrainErrorKind::Internal, e.what());
+    }
+}
+
+namespace {
+
+std::string hostName()
+{
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+at::Tensor toDevice(const std::vector<int32_t>& tokens, int64_t B, int64_t T, c10::Device device)
+{
+    at::Tensor t = at::from_blob(const_cast<int32_t*>(tokens.data()), {B, T}, at::TensorOptions().dtype(at::kInt));
+    return t.to(device, at::kLong);
+}
+
+// Sum over a group, in place (a no-op for a group of one).
+void allReduceSum(Mesh& mesh, CommGroup& group, at::Tensor& t, const char* what)
+{
+    if (group.trivial()) return;
+    std::vector<at::Tensor> v{t};
+    c10d::AllreduceOptions opts;
+    opts.timeout = mesh.timeout();
+    mesh.wait(group.backend->allreduce(v, opts), group, what);
+}
+
+} // namespace
+
+void writeRawParameters(const std::string& path, const at::Tensor& flat)
+{
+    const at::Tensor host = flat.detach().to(at::kCPU, at::kFloat).contiguous();
+    const std::string tmp = path + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw TrainError(TrainErrorKind::Io, "--dump-params: cannot create " + tmp);
+    const size_t n = static_cast<size_t>(host.numel());
+    const bool ok = std::fwrite(host.data_ptr<float>(), 4, n, f) == n;
+    if (std::fclose(f) != 0 || !ok) throw TrainError(TrainErrorKind::Io, "--dump-params: writing " + tmp + " failed");
+    std::filesystem::rename(tmp, path);
+}
+
+RunResult DistTrainer::runUnguarded()
+{
+    const TrainConfig& c = m_config;
+    const Plan& plan = c.plan;
+    if (c.threads > 0) at::set_num_threads(c.threads);
+
+    const c10::Device device = selectDevice(c.device, m_dist.localRank);
+    Mesh mesh(plan, m_dist, device.is_cuda() ? CommDevice::Cuda : CommDevice::Cpu);
+    const ProcessGroups g = mesh.processGroups();
+    const DeviceInfo info = describeDevice(device);
+    const int64_t B = plan.microBatch, T = plan.seq;
+    const int64_t microBatches = plan.microBatches();
+    CommGroup& dpGroup = mesh.zeroGroup();
+
+    TokenDataset data = loadDataset(c.data, c.model.vocab, c.seed, c.valFraction);
+    TokenLoader trainLoader(data.train, B, T, g.dpRank, g.dpSize, "training");
+    TokenLoader valLoader(data.val, B, T, g.dpRank, g.dpSize, "validation");
+
+    // Every rank builds the same initial weights from the seed (generated on the CPU). With
+    // tp > 1 each rank keeps its Megatron shard of them (TpModel).
+    std::unique_ptr<TransformerModel> whole;
+    std::unique_ptr<ParallelModel> split;
+    if (plan.tp > 1 || plan.pp > 1) {
+        split = std::make_unique<ParallelModel>(c.model, plan, mesh, device, c.seed);
+    } else {
+        whole = std::make_unique<TransformerModel>(c.model, plan.recompute, device);
+        whole->initialize(c.seed);
+    }
+    at::Tensor flatParams = split ? split->flatParams() : whole->flatParams();
+    at::Tensor flatGrads = split ? split->flatGrads() : whole->flatGrads();
+    const ParameterLayout& layout = split ? split->layout() : whole->layout();
+    const std::vector<at::Tensor>& params = split ? split->parameters() : whole->parameters();
+    auto modelLoss = [&](const at::Tensor& x, const at::Tensor& y) { return split ? split->loss(x, y) : whole->loss(x, y); };
+    CommGroup& tpGroup = mesh.group(Axis::Tp);
+    CommGroup& ppGroup = mesh.group(Axis::Pp);
+    const bool pipelined = plan.pp > 1;
+    const PipelineSchedule pipeSchedule = pipelineSchedule(plan.pp, plan.vpp, static_cast<int>(microBatches));
+
+    OptimizerConfig oc;
+    oc.kind = plan.optimizer;
+    oc.beta1 = c.beta1;
+    oc.beta2 = c.beta2;
+    oc.eps = c.eps;
+    oc.weightDecay = c.weightDecay;
+    oc.momentum = c.momentum;
+    oc.larsTrust = c.larsTrust;
+    const bool zero = plan.zero >= 1 && !dpGroup.trivial();
+    const double offloadFraction = plan.offload == Offload::Optimizer ? plan.offloadFraction : 0.0;
+    std::unique_ptr<FlatOptimizer> replicated;
+    std::unique_ptr<ShardedOptimizer> sharded;
+    if (zero)
+        sharded = std::make_unique<ShardedOptimizer>(oc, layout, flatParams, flatGrads, mesh,
+                                                     dpGroup, offloadFraction);
+    else
+        replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
+    const bool zero2 = zero && plan.zero >= 2;
+    GradientSync sync(mesh, dpGroup, flatGrads, params, layout, m_dist.bucketMb,
+                      zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce);
+    const ShardRange shard = zero ? sharded->shard() : ShardRange{0, layout.totalElements};
+
+    const double flopsPerToken = trainingFlopsPerToken(c.model, T);
+    Json planJson = plan.toJson();
+    planJson.set("model", c.model.toJson()).set("training", c.toJson());
+    Json start = Json::object();
+    start.set("run_id", c.runId.empty() ? std::string("run") : c.runId).set("plan", planJson);
+    start.set("world_size", g.worldSize).set("rank", g.rank).set("local_rank", g.localRank);
+    start.set("hosts", Json::array()); start["hosts"].push(hostName());
+    start.set("devices", Json::array()); start["devices"].push(info.name);
+    start.set("torch", torchVersion()).set("cuda", cudaVersion()).set("nccl", ncclVersion());
+    start.set("trainer", kTrainerVersion).set("parameters", c.model.allocatedParameterCount());
+    start.set("local_parameters", layout.totalElements);
+    start.set("flops_per_token", flopsPerToken).set("data", data.description);
+    start.set("rendezvous", m_dist.source).set("gradient_buckets", sync.bucketCount());
+    Json coord = Json::object();
+    for (Axis a : {Axis::Tp, Axis::Cp, Axis::Dp, Axis::Pp}) coord.set(toString(a), mesh.index(a));
+    start.set("mesh_coord", coord);
+    if (zero) {
+        start.set("zero_shard", Json::object().set("begin", shard.begin).set("end", shard.end));
+        start.set("optimizer_device_gib", sharded->deviceStateBytes() / 1073741824.0);
+        start.set("optimizer_host_gib", sharded->hostStateBytes() / 1073741824.0);
+    }
+    m_events.write("run_start", start);
+    if (c.checkpointEvery > 0 || c.resume)
+        m_events.log("warning", "checkpoints are not written by distributed runs yet; --checkpoint-every and --resume are ignored");
+
+    const LrSchedule schedule{c.lr, c.effectiveMinLr(), c.warmup, std::max<int64_t>(1, c.steps)};
+    const double peak = info.gpu ? info.gpu->peakTflops(plan.precision) : 0.0;
+    const int64_t tokensPerStep = plan.tokensPerStep();
+    std::vector<int32_t> inputs(static_cast<size_t>(B * T)), targets(static_cast<size_t>(B * T));
+
+    auto evaluate = [&](int64_t step) {
+        at::NoGradGuard noGrad;
+        valLoader.setPosition(0);
+        at::Tensor sum = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(device));
+        for (int64_t i = 0; i < c.evalBatches; ++i) {
+            valLoader.next(inputs.data(), targets.data());
+            const MicroBatch mb{toDevice(inputs, B, T, device), toDevice(targets, B, T, device)};
+            if (pipelined) {
+                sum += pipelineForwardLoss(*split, mesh, mb, plan.vpp, plan.precision);
+            } else {
+                AutocastScope autocast(device, plan.precision);
+                sum += modelLoss(mb.inputs, mb.targets).detach().to(at::kFloat);
+            }
+        }
+        if (pipelined) allReduceSum(mesh, ppGroup, sum, "validation loss all-reduce");
+        allReduceSum(mesh, dpGroup, sum, "validation loss all-reduce");
+        const double v = sum.item<double>() / static_cast<double>(c.evalBatches * dpGroup.size());
+        m_events.eval(step, v);
+        return v;
+    };
+
+    RunResult result;
+    resetPeakMemory(device);
+    synchronize(device);
+    auto last = std::chrono::steady_clock::now();
+    for (int64_t step = 1; step <= c.steps; ++step) {
+        if (m_context.stopping()) {
+            m_events.log("info", "stop requested at step " + std::to_string(m_stepsDone));
+            m_events.runEnd("cancelled", m_stepsDone);
+            result.status = RunStatus::Cancelled;
+            result.steps = m_stepsDone;
+            return result;
+        }
+        flatGrads.zero_();
+        at::Tensor lossSum = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(device));
+        if (pipelined) {
+            // Every pipeline rank reads the step's micro-batches (the first stage needs the
+            // inputs, the last the targets); the loss lives on the last stage.
+            std::vector<MicroBatch> batches;
+            for (int64_t mb = 0; mb < microBatches; ++mb) {
+                trainLoader.next(inputs.data(), targets.data());
+                batches.push_back({toDevice(inputs, B, T, device), toDevice(targets, B, T, device)});
+            }
+            sync.arm(false); // buckets are reduced after the schedule, not overlapped
+            lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision);
+            allReduceSum(mesh, ppGroup, lossSum, "loss gather over pipeline stages");
+        } else {
+            for (int64_t mb = 0; mb < microBatches; ++mb) {
+                trainLoader.next(inputs.data(), targets.data());
+                const at::Tensor x = toDevice(inputs, B, T, device), y = toDevice(targets, B, T, device);
+                at::Tensor loss;
+                {
+                    AutocastScope autocast(device, plan.precision);
+                    loss = modelLoss(x, y);
+                }
+                lossSum += loss.detach().to(at::kFloat);
+                // With a split model finishBackward() rewrites some gradients after the backward
+                // pass, so the buckets are reduced after it rather than overlapped.
+                sync.arm(!split && mb == microBatches - 1);
+                (loss / static_cast<double>(microBatches)).backward();
+            }
+        }
+        if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
+        sync.finish();
+        // Loss: the mean over the global batch (tp ranks of a replica compute the same one).
+        // Squared gradient norm: each element counted once over the mesh. Under ZeRO-2 a rank
+        // holds only its shard of the averaged gradients (summed over dp); tp-replicated
+        // parameters are weighted 1/t (summed over tp).
+        at::Tensor lossMean = lossSum / static_cast<double>(microBatches);
+        allReduceSum(mesh, dpGroup, lossMean, "loss all-reduce");
+        at::Tensor normSq;
+        {
+            at::NoGradGuard noGrad;
+            const at::Tensor gr = flatGrads.narrow(0, zero2 ? shard.begin : 0, zero2 ? shard.numel() : layout.totalElements);
+            normSq = split ? (gr.square() * split->normWeights().narrow(0, zero2 ? shard.begin : 0, gr.numel())).sum()
+                           : gr.square().sum();
+            normSq = normSq.reshape({1}).to(at::kFloat);
+            if (zero2) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
+            allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");
+            allReduceSum(mesh, ppGroup, normSq, "gradient norm all-reduce");
+        }
+        const at::Tensor host = at::cat({lossMean, normSq}).to(at::kCPU, at::kDouble);
+        const double lossValue = host[0].item<double>() / dpGroup.size();
+        double gradNorm = std::sqrt(host[1].item<double>());
+        m_stepsDone = step;
+
+        bool skip = false;
+        if (!std::isfinite(lossValue) || !std::isfinite(gradNorm)) {
+            const std::string what = std::string(!std::isfinite(lossValue) ? "loss" : "gradient norm")
+                                   + " is not finite at step " + std::to_string(step);
+            if (!c.skipNonfinite)
+                throw TrainError(TrainErrorKind::Nan, what + "; lower --lr, raise --warmup, or pass --skip-nonfinite");
+            m_events.log("warning", what + "; step skipped (--skip-nonfinite)");
+            skip = true;
+        }
+        const double lr = schedule.at(step);
+        if (!skip) {
+            if (c.gradClip > 0 && gradNorm > c.gradClip) {
+                at::NoGradGuard noGrad;
+                flatGrads.mul_(c.gradClip / (gradNorm + 1e-6));
+            }
+            if (sharded)
+                sharded->step(lr);
+            else
+                replicated->step(lr);
+        }
+
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - last).count();
+        last = now;
+        if (std::isfinite(lossValue)) {
+            StepEvent e;
+            e.step = step;
+            e.loss = lossValue;
+            e.lr = lr;
+            e.gradNorm = std::isfinite(gradNorm) ? gradNorm : -1;
+            e.tokens = step * tokensPerStep;
+            e.tokensPerS = seconds > 0 ? static_cast<double>(tokensPerStep) / seconds : 0;
+            e.tflops = flopsPerToken * e.tokensPerS / static_cast<double>(g.worldSize) / 1e12;
+            e.mfu = peak > 0 ? e.tflops / peak : 0;
+            e.stepMs = seconds * 1000.0;
+            e.memPeakGiB = peakMemoryGiB(device);
+            m_events.step(e);
+            result.lastLoss = lossValue;
+        }
+        if (c.evalEvery > 0 && step % c.evalEvery == 0) {
+            result.lastValLoss = evaluate(step);
+            synchronize(device);
+            last = std::chrono::steady_clock::now();
+        }
+    }
+    if (c.steps > 0 && (c.evalEvery == 0 || c.steps % c.evalEvery != 0)) result.lastValLoss = evaluate(m_stepsDone);
+    if (!m_dist.dumpParams.empty()) {
+        const at::Tensor full = split ? split->gatherFullParameters() : flatParams;
+        if (g.rank == 0) {
+            writeRawParameters(m_dist.dumpParams, full);
+            // The index beside it: name, shape and offset of every tensor (single-process layout).
+            Json index = Json::array();
+            for (const ParamInfo& p : parameterLayout(c.model).params) {
+                Json shape = Json::array();
+                for (int64_t d : p.shape) shape.push(d);
+                index.push(Json::object().set("name", p.name).set("offset", p.offset).set("shape", shape));
+            }
+            std::FILE* f = std::fopen((m_dist.dumpParams + ".json").c_str(), "w");
+            if (f) {
+                const std::string text = index.dump();
+                std::fwrite(text.data(), 1, text.size(), f);
+                std::fclose(f);
+            }
+        }
+    }
+    m_events.runEnd("completed", m_stepsDone);
+    result.status = RunStatus::Completed;
+    result.steps = m_stepsDone;
+    return result;
+}
+
+} // namespace meshwork

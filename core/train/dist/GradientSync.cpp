@@ -1,0 +1,131 @@
+#include "core/train/dist/GradientSync.h"
+
+#include "core/train/TrainError.h"
+#include "core/train/dist/Mesh.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <algorithm>
+
+namespace meshwork {
+
+ShardRange ShardRange::of(int64_t total, int index, int size)
+{
+    const int64_t s = stride(total, size);
+    ShardRange r;
+    r.begin = std::min(total, s * index);
+    r.end = std::min(total, s * (index + 1));
+    return r;
+}
+
+GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
+                           const ParameterLayout& layout, double bucketMb, Mode mode)
+    : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode)
+{
+    if (group.trivial()) return;
+    const int64_t total = m_grads.numel();
+    if (mode == Mode::AllReduce) {
+        const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
+        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, {}});
+    }
+    m_bucketsOfParam.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+        const int64_t begin = layout.params[i].offset, end = begin + layout.params[i].numel();
+        for (size_t k = 0; k < m_buckets.size(); ++k)
+            if (m_buckets[k].begin < end && begin < m_buckets[k].end) {
+                m_bucketsOfParam[i].push_back(k);
+                ++m_buckets[k].params;
+            }
+        if (mode != Mode::AllReduce) continue;
+        auto acc = torch::autograd::impl::grad_accumulator(params[i]);
+        acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+            [this, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+                onAccumulated(i);
+                return outputs;
+            }));
+        m_accumulators.push_back(std::move(acc));
+    }
+}
+
+GradientSync::~GradientSync() = default;
+
+void GradientSync::arm(bool reduceInThisBackward)
+{
+    m_armed = reduceInThisBackward;
+    m_startedEarly = 0;
+    for (auto& b : m_buckets) {
+        b.pending = b.params;
+        b.work.reset();
+    }
+}
+
+void GradientSync::onAccumulated(size_t param)
+{
+    if (!m_armed) return;
+    for (size_t k : m_bucketsOfParam[param]) {
+        Bucket& b = m_buckets[k];
+        if (--b.pending == 0 && !b.work) {
+            start(b);
+            ++m_startedEarly;
+        }
+    }
+}
+
+void GradientSync::start(Bucket& b)
+{
+    std::vector<at::Tensor> t{m_grads.narrow(0, b.begin, b.end - b.begin)};
+    c10d::AllreduceOptions opts;
+    opts.reduceOp = c10d::ReduceOp::SUM;
+    opts.timeout = m_mesh.timeout();
+    b.work = m_group.backend->allreduce(t, opts);
+}
+
+void GradientSync::finish()
+{
+    if (m_group.trivial()) return;
+    at::NoGradGuard noGrad;
+    const double scale = 1.0 / m_group.size();
+    if (m_mode == Mode::AllReduce) {
+        for (auto& b : m_buckets)
+            if (!b.work) start(b);
+        for (auto& b : m_buckets) {
+            m_mesh.wait(b.work, m_group, "gradient all-reduce");
+            b.work.reset();
+        }
+        m_grads.mul_(scale);
+        m_armed = false;
+        return;
+    }
+    // ZeRO-2: reduce-scatter into this rank's shard. The input is padded to size x stride so
+    // every rank's part has the same length (what reduce_scatter_tensor requires).
+    const int64_t total = m_grads.numel();
+    const int64_t stride = ShardRange::stride(total, m_group.size());
+    const ShardRange mine = ShardRange::of(total, m_group.index, m_group.size());
+    at::Tensor input = m_grads;
+    if (stride * m_group.size() != total) {
+        input = at::zeros({stride * m_group.size()}, m_grads.options());
+        input.narrow(0, 0, total).copy_(m_grads);
+    }
+    at::Tensor output = at::empty({stride}, m_grads.options());
+    c10d::ReduceScatterOptions opts;
+    opts.reduceOp = c10d::ReduceOp::SUM;
+    opts.timeout = m_mesh.timeout();
+    try {
+        m_mesh.wait(m_group.backend->_reduce_scatter_base(output, input, opts), m_group, "gradient reduce-scatter");
+    } catch (const c10::Error&) {
+        // Backends without reduce-scatter (older Gloo): an all-reduce gives the same sums.
+        std::vector<at::Tensor> t{input};
+        c10d::AllreduceOptions ar;
+        ar.timeout = m_mesh.timeout();
+        m_mesh.wait(m_group.backend->allreduce(t, ar), m_group, "gradient all-reduce (reduce-scatter fallback)");
+        output.copy_(input.narrow(0, stride * m_group.index, stride));
+    }
+    if (mine.numel() > 0) m_grads.narrow(0, mine.begin, mine.numel()).copy_(output.narrow(0, 0, mine.numel())).mul_(scale);
+    m_armed = false;
+}
+
+} // namespace meshwork

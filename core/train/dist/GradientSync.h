@@ -1,0 +1,77 @@
+// Data-parallel gradient reduction over the flat gradient buffer (ParameterLayout.h), as
+// PyTorch DDP does it (Li et al. 2020, "PyTorch Distributed"): the buffer is cut into buckets
+// of --bucket-mb; a post-hook on each parameter's AccumulateGrad node counts the parameters of
+// every bucket it overlaps, and a bucket whose parameters are all accumulated starts its
+// asynchronous all-reduce while the backward pass goes on. finish() waits and divides by the
+// group size: the mean over data-parallel ranks, which with the loss divided by the local
+// micro-batches equals the single-process mean over the global batch.
+//
+// ZeRO-2 (Rajbhandari et al. 2020) reduce-scatters instead: each rank receives only the sum of
+// its own shard (ShardRange), the rest of its buffer is left as the local gradient.
+#pragma once
+
+#include "core/train/ParameterLayout.h"
+
+#include <ATen/core/Tensor.h>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace torch::autograd {
+struct Node;
+}
+
+namespace meshwork {
+
+class Mesh;
+struct CommGroup;
+
+// The contiguous slice [begin, end) of the flat buffers that rank `index` of a group of `size`
+// owns under ZeRO: ceil(N / size) elements each, the last one shorter.
+struct ShardRange {
+    int64_t begin = 0, end = 0;
+    int64_t numel() const { return end - begin; }
+    static ShardRange of(int64_t total, int index, int size);
+    static int64_t stride(int64_t total, int size) { return (total + size - 1) / size; }
+};
+
+class GradientSync {
+public:
+    enum class Mode { AllReduce, ReduceScatter };
+
+    GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
+                 const ParameterLayout& layout, double bucketMb, Mode mode);
+    ~GradientSync();
+
+    // Whether the coming backward pass reduces (only the last micro-batch of a step does:
+    // DDP's no_sync for the others, so gradients accumulate locally first).
+    void arm(bool reduceInThisBackward);
+    // Starts what the hooks have not started, waits for everything, averages.
+    void finish();
+
+    int bucketCount() const { return static_cast<int>(m_buckets.size()); }
+    int bucketsStartedDuringBackward() const { return m_startedEarly; }
+
+private:
+    struct Bucket {
+        int64_t begin = 0, end = 0;
+        int params = 0;      // parameters overlapping the bucket
+        int pending = 0;     // of those, not yet accumulated in this backward
+        c10::intrusive_ptr<c10d::Work> work;
+    };
+    void onAccumulated(size_t param);
+    void start(Bucket& b);
+
+    Mesh& m_mesh;
+    CommGroup& m_group;
+    at::Tensor m_grads;
+    Mode m_mode;
+    std::vector<Bucket> m_buckets;
+    std::vector<std::vector<size_t>> m_bucketsOfParam;
+    std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators; // keeps the hooked nodes alive
+    bool m_armed = false;
+    int m_startedEarly = 0;
+};
+
+} // namespace meshwork

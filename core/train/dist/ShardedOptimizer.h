@@ -1,0 +1,61 @@
+// ZeRO stages 1 and 2 (Rajbhandari et al. 2020) over the flat buffers: data-parallel rank r of
+// d owns the slice ShardRange::of(N, r, d) of the parameters and keeps optimizer states for it
+// alone (4N/d bytes per state instead of 4N), updates only its slice from the averaged
+// gradients, then every rank's slice is all-gathered so all ranks hold the full parameters.
+//
+// Optimizer-state offload (Colossal-AI Gemini, ZeRO-Offload): the last --offload-fraction of
+// the slice keeps its fp32 master weights and states in (pinned) host memory and is updated by
+// the CPU: gradients go device-to-host, the updated weights host-to-device.
+//
+// Element-wise optimizers only (AdamW, SGD): LAMB and LARS scale by per-tensor norms that a
+// slice does not hold (unsupportedParallelism() rejects those plans with that message).
+#pragma once
+
+#include "core/train/Optimizer.h"
+#include "core/train/ParameterLayout.h"
+#include "core/train/dist/GradientSync.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+
+namespace meshwork {
+
+class Mesh;
+struct CommGroup;
+
+// The layout of the elements [begin, end) of a flat buffer: every parameter cut to the part
+// inside, as a 1-D tensor at an offset relative to begin; the decaying prefix follows.
+ParameterLayout sliceLayout(const ParameterLayout& full, int64_t begin, int64_t end);
+
+class ShardedOptimizer {
+public:
+    ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
+                     at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction);
+    ~ShardedOptimizer();
+
+    // Updates this rank's slice, then all-gathers the parameters.
+    void step(double lr);
+
+    const ShardRange& shard() const { return m_shard; }
+    int64_t deviceElements() const { return m_deviceEnd - m_shard.begin; }
+    int64_t hostElements() const { return m_shard.end - m_deviceEnd; }
+    // Bytes of optimizer states (and host master weights) on the device and on the host.
+    int64_t deviceStateBytes() const;
+    int64_t hostStateBytes() const;
+
+private:
+    void gatherParameters();
+
+    Mesh& m_mesh;
+    CommGroup& m_group;
+    at::Tensor m_params, m_grads;
+    ShardRange m_shard;
+    int64_t m_deviceEnd = 0;                    // [begin, m_deviceEnd) on the device, the rest on the host
+    int m_statesPerParam = 2;
+    std::unique_ptr<FlatOptimizer> m_device;    // over the device part
+    std::unique_ptr<FlatOptimizer> m_host;      // over the host part
+    at::Tensor m_hostParams, m_hostGrads;       // pinned when the device is a GPU
+};
+
+} // namespace meshwork

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Distributed throughput and memory of meshwork-train on the GPUs of one host (2 or 4 H100s),
+# beside PyTorch DDP (torchrun .peers/gpt2_torch.py) on the same cards in the same call.
+#
+#   NGPU=4 OUT=/tmp/out scripts/gpu_dist_bench.sh
+#   MODELS=gpt2 STEPS=8 NGPU=2 scripts/gpu_dist_bench.sh     # a quick check
+#
+# Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
+# on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
+# (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT) since meshwork-cli
+# needs Qt. Every configuration writes each rank's events under $OUT/<name>/; the table reports
+# the median tokens/s per GPU after the first 3 steps, the scaling efficiency against the
+# 1-GPU run of the same model and batch per GPU, and each rank's peak memory. A configuration
+# the trainer rejects (exit 2) is listed with its message, not hidden.
+set -uo pipefail
+export NCCL_NVLS_ENABLE=0            # NVLink multicast stays off on these machines
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/build-gpu-dist/out}
+NGPU=${NGPU:-$(nvidia-smi -L 2>/dev/null | wc -l)}
+STEPS=${STEPS:-20}
+PY=${PYTHON:-python3}
+BUILD=${BUILD:-$ROOT/build-gpu-dist}
+mkdir -p "$OUT"
+LOG="$OUT/bench.log"
+exec > >(tee -a "$LOG") 2>&1
+echo "== gpu_dist_bench: $NGPU GPU(s), $(date -u)"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+
+GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
+cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON \
+  -DBUILD_TESTING=OFF -DMESHWORK_PYTHON="$(command -v "$PY")" > "$OUT/configure.log" 2>&1 \
+  || { tail -30 "$OUT/configure.log"; exit 1; }
+cmake --build "$BUILD" --target meshwork-train -j "$(nproc)" > "$OUT/build.log" 2>&1 \
+  || { grep -m20 -B2 -A8 'error' "$OUT/build.log"; exit 1; }
+TRAIN="$BUILD/app/meshwork-train"
+[ -x "$TRAIN" ] || { echo "meshwork-train was not built"; exit 1; }
+
+# run NAME NPROC ARGS...: starts NPROC ranks; if one fails the others are stopped.
+run() {
+  local name=$1 n=$2; shift 2
+  local dir="$OUT/$name" port=$((20000 + RANDOM % 20000)) pids=() rc=0
+  rm -rf "$dir"; mkdir -p "$dir"
+  for ((r = 0; r < n; r++)); do
+    local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"
+    RANK=$r LOCAL_RANK=$r WORLD_SIZE=$n LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      "$TRAIN" "$@" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout 300 \
+      > "$dir/rank$r.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do
+    if ! wait "$p"; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
+  done
+  echo "$rc" > "$dir/rc"
+}
+
+summarize() {
+  "$PY" - "$OUT" "$@" <<'PYEOF'
+import json, os, sys, glob, statistics
+out, names = sys.argv[1], sys.argv[2:]
+rows, base = [], {}
+for name in names:
+    d = os.path.join(out, name)
+    files = sorted(glob.glob(os.path.join(d, "events*.jsonl")))
+    ranks = {}
+    err = None
+    for f in files:
+        r = 0 if f.endswith("events.jsonl") else int(f.rsplit("rank", 1)[1].split(".")[0])
+        steps = []
+        for line in open(f):
+            try: e = json.loads(line)
+            except Exception: continue
+            if e.get("event") == "step": steps.append(e)
+            if e.get("event") == "error" and err is None: err = e.get("message", "")[:160]
+        ranks[r] = steps
+    n = max(len(ranks), 1)
+    s0 = ranks.get(0, [])
+    if len(s0) < 4:
+        rows.append((name, n, None, None, None, err or "no steps (see rank*.log)")); continue
+    tps = statistics.median(e["tokens_per_s"] for e in s0[3:])
+    mem = [round(max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0), 2) for r in sorted(ranks)]
+    model = name.split(" ")[0]
+    per = tps / n
+    if n == 1: base[model] = per
+    eff = per / base[model] if model in base else None
+    rows.append((name, n, per, eff, mem, None))
+print(f"{'configuration':34} {'gpus':>4} {'tokens/s/GPU':>13} {'scaling':>8}  peak GiB per rank")
+for name, n, per, eff, mem, err in rows:
+    if per is None: print(f"{name:34} {n:>4} {'-':>13} {'-':>8}  {err}"); continue
+    print(f"{name:34} {n:>4} {per:13.0f} {('%.1f%%' % (100 * eff)) if eff else '-':>8}  {mem}")
+PYEOF
+}
+
+# Batch per GPU stays fixed (weak scaling): global batch = micro-batch x dp.
+G="--model gpt2-124m --seq 1024 --micro-batch 8 --precision bf16"
+L="--model llama-1b --seq 2048 --micro-batch 2 --precision bf16 --recompute selective"
+NAMES=()
+bench() { local name=$1 n=$2; shift 2; [ "$n" -le "$NGPU" ] || return 0; run "$name" "$n" "$@"; NAMES+=("$name"); }
+MODELS=${MODELS:-gpt2 llama}
+for M in $MODELS; do
+  if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+  bench "$M 1gpu" 1 $A
+  for n in 2 4; do
+    bench "$M dp$n" $n $A --dp $n
+    bench "$M zero2-dp$n" $n $A --dp $n --zero 2
+    bench "$M zero3-dp$n" $n $A --dp $n --zero 3
+    bench "$M tp$n" $n $A --tp $n --global-batch 8
+    bench "$M pp$n" $n $A --pp $n --global-batch $((8 * n))
+  done
+done
+echo "== meshwork-train ($STEPS steps each)"
+summarize "${NAMES[@]}" | tee "$OUT/table.txt"
+
+echo "== PyTorch DDP peer (.peers/gpt2_torch.py, GPT-2 124M, batch 8 x 1024 per GPU, bf16, eager)"
+PEER="$ROOT/.peers/gpt2_torch.py"; [ -f "$PEER" ] || PEER="$ROOT/../shared/peers/gpt2_torch.py"
+if [ -f "$PEER" ]; then
+  "$PY" "$PEER" --batch 8 --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
+  for n in 2 4; do
+    [ "$n" -le "$NGPU" ] || continue
+    "$PY" -m torch.distributed.run --standalone --nproc-per-node "$n" "$PEER" --batch 8 --steps 30 2>"$OUT/peer-ddp$n.err" \
+      | tail -1 | tee "$OUT/peer-ddp$n.json"
+  done
+else
+  echo "peer script not found (.peers/gpt2_torch.py)"
+fi
