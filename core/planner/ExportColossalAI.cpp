@@ -138,8 +138,15 @@ std::string writeColossalAI(const ExportInput& in)
     if (p.recompute == Recompute::Selective)
         notes.push_back("recompute selective (flash attention, enabled, already keeps no attention scores)");
 
+    // Gemini steps only its own Adam (HybridAdam/CPUAdam over chunks): other optimizers fall back.
+    Optimizer optimizer = p.optimizer;
+    if (gemini && optimizer != Optimizer::AdamW) {
+        notes.push_back(std::string("the ") + toString(p.optimizer) + " optimizer with ZeRO-3 (GeminiPlugin steps "
+                        "HybridAdam only: HybridAdam is written)");
+        optimizer = Optimizer::AdamW;
+    }
     std::string optimizerImport, optimizerCtor;
-    switch (p.optimizer) {
+    switch (optimizer) {
     case Optimizer::AdamW:
         optimizerImport = "from colossalai.nn.optimizer import HybridAdam";
         // HybridAdam runs its step on the GPU or, for offloaded states, on the CPU.
@@ -161,9 +168,6 @@ std::string writeColossalAI(const ExportInput& in)
         optimizerCtor = "SGD(model.parameters(), lr=LR, momentum=0.9)";
         break;
     }
-    if (gemini && p.optimizer != Optimizer::AdamW)
-        notes.push_back(std::string("the ") + toString(p.optimizer) + " optimizer with GeminiPlugin (Gemini steps "
-                        "HybridAdam/CPUAdam only)");
 
     const auto hf = hfModel(m);
     if (!hf)

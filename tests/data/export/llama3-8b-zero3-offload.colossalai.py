@@ -3,15 +3,14 @@
 # Written by Meshwork; the same plan: meshwork-cli plan --model llama3-8b --gpu a100-80gb --nodes 2 --gpus-per-node 8 --dp 16 --tp 1 --pp 1 --zero 3 --offload optimizer+params --recompute full --micro-batch 1 --global-batch 256 --seq 8192 --precision fp16 --optimizer lamb
 # Launch: colossalai run --nproc_per_node 8 --hostfile hostfile train.py   (2 nodes, listed in hostfile)
 # Not part of the plan: data and learning rate (LR below is a placeholder).
-# Not expressible in Colossal-AI: LAMB's per-layer trust ratio on sharded tensors (Lamb sees shards; colossalai.nn.optimizer.DistributedLamb computes it on whole tensors)
-# Not expressible in Colossal-AI: the lamb optimizer with GeminiPlugin (Gemini steps HybridAdam/CPUAdam only)
+# Not expressible in Colossal-AI: the lamb optimizer with ZeRO-3 (GeminiPlugin steps HybridAdam only: HybridAdam is written)
 import colossalai
 import torch
 from colossalai.accelerator import get_accelerator
 from colossalai.booster import Booster
 from colossalai.booster.plugin import GeminiPlugin
 from colossalai.lazy import LazyInitContext
-from colossalai.nn.optimizer import Lamb
+from colossalai.nn.optimizer import HybridAdam
 from transformers import LlamaConfig, LlamaForCausalLM
 
 LR = 3e-4
@@ -50,7 +49,7 @@ with LazyInitContext(default_device=get_accelerator().get_current_device()):
     )
     model = LlamaForCausalLM(config)
 model.gradient_checkpointing_enable()  # recompute full
-optimizer = Lamb(model.parameters(), lr=LR, weight_decay=0.1)
+optimizer = HybridAdam(model.parameters(), lr=LR, weight_decay=0.1, adamw_mode=True)
 model, optimizer, _, _, _ = booster.boost(model, optimizer)
 
 
