@@ -41,7 +41,7 @@ struct Aggregate {
 
 } // namespace
 
-Series RunStore::series(const std::string& runId, const std::string& name)
+Series RunStore::series(const std::string& runId, const std::string& name, bool withTokens)
 {
     Series s;
     s.name = name;
@@ -55,6 +55,7 @@ Series RunStore::series(const std::string& runId, const std::string& name)
             s.value.push_back(st.real(2));
         }
     }
+    if (!withTokens) return s;
     s.tokens.assign(s.size(), kNaN);
     if (name == "tokens") {
         s.tokens = s.value;

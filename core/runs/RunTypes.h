@@ -48,7 +48,8 @@ struct RunFilter {
 };
 
 // The metric series of one run: parallel vectors, one entry per step at which the metric
-// was recorded. tokens is the cumulative token count at that step (NaN when not recorded).
+// was recorded. tokens is the cumulative token count at that step (NaN when not recorded;
+// empty when the series was loaded without tokens).
 struct Series {
     std::string name;
     std::vector<int64_t> step;

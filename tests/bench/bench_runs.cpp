@@ -87,7 +87,7 @@ Timing ingestRun(RunStore& store, const std::string& runId, int64_t steps, bool 
     return {secondsSince(t0), cpuSeconds() - c0};
 }
 
-void openAndLoad(const std::string& path, const std::string& runId, const char* what)
+void openAndLoad(const std::string& path, const std::string& runId, const char* what, bool withTokens = true)
 {
     // Best of 3 and the first (the page cache holds the file either way: that is how a user
     // reopens a run they just trained).
@@ -97,7 +97,7 @@ void openAndLoad(const std::string& path, const std::string& runId, const char* 
         const auto t0 = Clock::now();
         const double c0 = cpuSeconds();
         RunStore store(path);
-        const Series loss = store.series(runId, "loss");
+        const Series loss = store.series(runId, "loss", withTokens);
         const double s = secondsSince(t0);
         points = loss.size();
         if (i == 0) first = s;
@@ -152,6 +152,7 @@ int main(int argc, char** argv)
         std::printf("database: %.1f MiB\n", double(fs::file_size(path)) / (1 << 20));
         openAndLoad(path, "run-1m-points", "open + loss series of a 1M-point run (111k steps)");
         openAndLoad(path, "run-1m-loss", "open + loss series with 1M loss points");
+        openAndLoad(path, "run-1m-loss", "  the same without tokens (loss against step)", false);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_runs: %s\n", e.what());
         return 1;

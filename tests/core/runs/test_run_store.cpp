@@ -237,6 +237,10 @@ private slots:
         QCOMPARE(val.step.front(), int64_t(10));
         QCOMPARE(val.tokens.front(), SyntheticRun::tokens(10));
         QVERIFY(store.series(run.runId, "no_such_series").size() == 0);
+        const Series bare = store.series(run.runId, "loss", false);
+        QCOMPARE(bare.value, loss.value);
+        QCOMPARE(bare.step, loss.step);
+        QVERIFY(bare.tokens.empty());
         const std::vector<std::string> names = store.seriesNames(run.runId);
         QCOMPARE(names.size(), size_t(10));
         QCOMPARE(names.front(), std::string("loss"));
