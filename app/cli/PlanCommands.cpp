@@ -41,7 +41,7 @@ std::vector<OptionSpec> searchCommandOptions()
 std::vector<OptionSpec> exportOnlyOptions()
 {
     return {{"to", "megatron|deepspeed|colossalai|torchtitan", "the framework to write for (required)"},
-            {"out", "FILE", "write to FILE (atomically) instead of stdout"},
+            {"out", "FILE", "write to FILE, whole or not at all (- is stdout)"},
             {"target", "meshwork|megatron", "memory model used to check the plan (default megatron)"},
             {"force", "", "export even when the estimate says the plan does not fit"},
             kHelp};
@@ -233,7 +233,7 @@ int runExportCommand(const std::vector<std::string>& args, std::ostream& out, st
         err << "meshwork-cli export: " << ex.what() << "\n";
         return kInvalidPlan;
     }
-    if (parsed.has("out")) {
+    if (parsed.has("out") && parsed.value("out") != "-") {
         const bool script = *format == ExportFormat::Megatron || *format == ExportFormat::DeepSpeed;
         writeFileAtomically(parsed.value("out"), text, script);
         out << "wrote " << parsed.value("out") << " (" << toString(*format) << ", "
