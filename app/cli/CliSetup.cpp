@@ -75,6 +75,12 @@ ParsedArgs parseCommandArgs(const std::string& command, const std::vector<std::s
     std::vector<std::string> args = argsIn;
     for (auto& a : args)
         if (a == "-h") a = "--help";
+    // --help wins over anything else on the line, even a mistake: that is when it is wanted.
+    if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+        ParsedArgs help;
+        help.options.emplace_back("help", "");
+        return help;
+    }
     for (const auto& a : args) {
         if (a.size() < 3 || a.compare(0, 2, "--") != 0) continue;
         const std::string name = optionName(a);
