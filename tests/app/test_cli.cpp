@@ -485,6 +485,8 @@ void TestCli::helpAndVersion_data()
                                  << QStringList{"usage: meshwork-cli plan", "--model NAME|FILE", "--tp N", "--gpu ID",
                                                 "--tokens N", "--json", "1 it is invalid"};
     QTest::newRow("plan -h") << QStringList{"plan", "-h"} << QStringList{"usage: meshwork-cli plan"};
+    QTest::newRow("help beside a mistake") << QStringList{"plan", "--tpp", "3", "--help"}
+                                           << QStringList{"usage: meshwork-cli plan"};
     QTest::newRow("help search") << QStringList{"help", "search"}
                                  << QStringList{"usage: meshwork-cli search", "--top N", "Pareto", "--global-batch N"};
     QTest::newRow("export --help") << QStringList{"export", "--help"}
