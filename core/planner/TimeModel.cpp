@@ -118,7 +118,6 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
     const double memFwd = (w.T * C / hidDiv * calib::kHiddenElementsPerLayer * w.r
                            + w.T * F / w.t * calib::kFfnElementsPerLayer * w.e) / w.hbm;
     out.memoryBound = L * memFwd * (1 + calib::kBackwardMemoryRatio);
-    if (target == Target::Meshwork) out.memoryBound += L * calib::kEagerOverheadPerLayerS;
     // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
     // gradient, write the 16-bit gradient: ~16 B per logit.
     unit.headMemory = w.T * V / w.t * 16 / w.hbm;
@@ -143,6 +142,16 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
         out.recompute = L * (gemmFwd + attnFwd + memFwd + 2 * tpOne);
     else if (plan.recompute == Recompute::Selective)
         out.recompute = L * attnFwd; // the attention core only (Korthikanti et al.; our trainer checkpoints SDPA)
+    if (target == Target::Meshwork) {
+        // Eager LibTorch reaches a fixed share of the fused kernels' speed (Calibration.h).
+        const double slow = 1 / calib::kEagerEfficiency;
+        out.compute *= slow;
+        out.attention *= slow;
+        out.memoryBound *= slow;
+        out.recompute *= slow;
+        unit.headCompute *= slow;
+        unit.headMemory *= slow;
+    }
     return unit;
 }
 
