@@ -176,7 +176,6 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
     return stageTime(u, double(layersOnStage(m, plan.pp, stage)), stage == std::max(plan.pp, 1) - 1);
 }
 
-
 TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
                           bool flash, std::vector<std::string>* warnings)
 {
