@@ -239,7 +239,7 @@ void MetricChart::updatePrediction(RunGraphs& g, const RunTrace& run, int index)
         const double err = (predicted - g.measuredMean) / g.measuredMean * 100;
         text += QStringLiteral(" · measured %1 · error %2%3%")
                     .arg(shortNumber(g.measuredMean), err >= 0 ? QStringLiteral("+") : QString(),
-                         QString::number(err, 'f', std::fabs(err) < 10 ? 1 : 0));
+                         QString::number(err, 'f', std::fabs(err) < 100 ? 1 : 0));
     }
     g.predictionText->setText(text);
 }
