@@ -130,7 +130,7 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
 
     // CP: ring exchange of K and V (cp - 1 hops) forward, K, V, dK, dV backward, hidden
     // behind the attention core when the link keeps up.
-    if (links.cp.size > 1) {
+    if (links.cp.size > 1 && links.cp.GBps > 0) {
         const double kvBytes = 2 * w.T * KV / w.t * w.e;
         const double hops = double(links.cp.size - 1);
         const double comm = 3 * hops * (calib::kP2pLatencyS + kvBytes / (links.cp.GBps * 1e9));
@@ -205,7 +205,7 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
 
     // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward;
     // Megatron's scatter/gather sends 1/t of the activation per TP rank.
-    if (pp > 1) {
+    if (pp > 1 && links.pp.GBps > 0) {
         const double e = plan.precision == Precision::Fp32 ? 4 : 2;
         const double bytes = double(plan.microBatch) * double(plan.seq) / std::max(plan.cp, 1)
             * double(m.hidden) * e / std::max(plan.tp, 1);
@@ -277,6 +277,12 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     te.step = mb * tmb + te.bubble + te.ppComm + te.dpComm + te.optimizer;
 
     if (warnings) {
+        for (const AxisLink* l : {&links.tp, &links.cp, &links.dp, &links.pp})
+            if (l->size > 1 && l->GBps <= 0) {
+                warnings->push_back(std::string("the cluster gives no ") + (l->crossesNodes ? "inter" : "intra")
+                                    + "-node bandwidth: communication over that link is not counted; set it (--inter-gbps / --intra-gbps)");
+                break;
+            }
         if (links.tp.crossesNodes)
             warnings->push_back("tp = " + std::to_string(plan.tp) + " spans nodes (" + std::to_string(cluster.gpusPerNode)
                                 + " GPUs per node): tensor-parallel collectives run on the inter-node network; keep tp <= "

@@ -170,6 +170,20 @@ private slots:
         QVERIFY(matmulEfficiency(4096, 1024, 1024, 312) > matmulEfficiency(4096, 1024, 1024, 989));
     }
 
+    void missingBandwidthIsWarnedNotInfinite()
+    {
+        ClusterSpec c = cluster("h100-sxm", 2);
+        c.gpu.interNodeGBps = 0;
+        Plan p = plan(4, 1, 4, 1, 64, 4096); // pp 4 x dp 4: the pipeline crosses nodes
+        p.zero = 1;
+        p.recompute = Recompute::Full;
+        const Estimate e = estimate(model("llama2-7b"), c, p, Target::Megatron);
+        QVERIFY(std::isfinite(e.time.step) && e.time.step > 0);
+        bool warned = false;
+        for (const std::string& w : e.warnings) warned = warned || w.find("no inter-node bandwidth") != std::string::npos;
+        QVERIFY(warned);
+    }
+
     void targets()
     {
         QCOMPARE(QString(toString(Target::Meshwork)), QString("meshwork"));
