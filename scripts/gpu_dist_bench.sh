@@ -32,8 +32,8 @@ cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DMESHWORK_G
   || { tail -30 "$OUT/configure.log"; exit 1; }
 cmake --build "$BUILD" --target meshwork-train -j "$(nproc)" > "$OUT/build.log" 2>&1 \
   || { grep -m20 -B2 -A8 'error' "$OUT/build.log"; exit 1; }
-TRAIN="$BUILD/app/meshwork-train"
-[ -x "$TRAIN" ] || { echo "meshwork-train was not built"; exit 1; }
+TRAIN=$(find "$BUILD" -name meshwork-train -type f -perm -u+x | head -1)
+[ -n "$TRAIN" ] || { echo "meshwork-train was not built"; exit 1; }
 
 # run NAME NPROC ARGS...: starts NPROC ranks; if one fails the others are stopped.
 run() {
@@ -43,7 +43,7 @@ run() {
   for ((r = 0; r < n; r++)); do
     local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"
     RANK=$r LOCAL_RANK=$r WORLD_SIZE=$n LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$TRAIN" "$@" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout 300 \
+      "$TRAIN" "$@" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
       > "$dir/rank$r.log" 2>&1 &
     pids+=($!)
   done
@@ -78,7 +78,7 @@ for name in names:
         rows.append((name, n, None, None, None, err or "no steps (see rank*.log)")); continue
     tps = statistics.median(e["tokens_per_s"] for e in s0[3:])
     mem = [round(max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0), 2) for r in sorted(ranks)]
-    model = name.split(" ")[0]
+    model = name.split("-")[0]
     per = tps / n
     if n == 1: base[model] = per
     eff = per / base[model] if model in base else None
@@ -97,14 +97,14 @@ NAMES=()
 bench() { local name=$1 n=$2; shift 2; [ "$n" -le "$NGPU" ] || return 0; run "$name" "$n" "$@"; NAMES+=("$name"); }
 MODELS=${MODELS:-gpt2 llama}
 for M in $MODELS; do
-  if [ $M = gpt2 ]; then A=$G; else A=$L; fi
-  bench "$M 1gpu" 1 $A
+  if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
+  bench "$M-1gpu" 1 $A
   for n in 2 4; do
-    bench "$M dp$n" $n $A --dp $n
-    bench "$M zero2-dp$n" $n $A --dp $n --zero 2
-    bench "$M zero3-dp$n" $n $A --dp $n --zero 3
-    bench "$M tp$n" $n $A --tp $n --global-batch 8
-    bench "$M pp$n" $n $A --pp $n --global-batch $((8 * n))
+    bench "$M-dp$n" $n $A --dp $n
+    bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
+    bench "$M-zero3-dp$n" $n $A --dp $n --zero 3
+    bench "$M-tp$n" $n $A --tp $n --global-batch $MB
+    bench "$M-pp$n" $n $A --pp $n --global-batch $((MB * 4 * n))
   done
 done
 echo "== meshwork-train ($STEPS steps each)"
@@ -116,7 +116,8 @@ if [ -f "$PEER" ]; then
   "$PY" "$PEER" --batch 8 --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
   for n in 2 4; do
     [ "$n" -le "$NGPU" ] || continue
-    "$PY" -m torch.distributed.run --standalone --nproc-per-node "$n" "$PEER" --batch 8 --steps 30 2>"$OUT/peer-ddp$n.err" \
+    RUNNER=(torchrun); command -v torchrun >/dev/null || RUNNER=("$PY" -m torch.distributed.run)
+    "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$PEER" --batch 8 --steps 30 2>"$OUT/peer-ddp$n.err" \
       | tail -1 | tee "$OUT/peer-ddp$n.json"
   done
 else

@@ -79,7 +79,21 @@ Mesh::Mesh(const Plan& plan, const DistConfig& dist, CommDevice device)
     m_world = makeGroup("world", all);
 }
 
-Mesh::~Mesh() = default;
+Mesh::~Mesh()
+{
+    // Orderly shutdown of the communicators (NCCL warns and may leak without it).
+    std::vector<c10d::Backend*> done; // the zero group may share the dp group's backend
+    for (CommGroup* g : {&m_axis[0], &m_axis[1], &m_axis[2], &m_axis[3], &m_zero, &m_world}) {
+        if (!g->backend || std::find(done.begin(), done.end(), g->backend.get()) != done.end()) continue;
+        done.push_back(g->backend.get());
+        try {
+            g->backend->shutdown();
+        } catch (const std::exception&) {
+            // A peer already gone: nothing left to release cleanly.
+        }
+        g->backend.reset();
+    }
+}
 
 CommGroup Mesh::makeGroup(const std::string& name, std::vector<int> ranks)
 {
@@ -137,7 +151,10 @@ ProcessGroups Mesh::processGroups() const
 void Mesh::wait(const c10::intrusive_ptr<c10d::Work>& work, const CommGroup& group, const char* what) const
 {
     try {
-        work->wait(m_timeout);
+        // No timeout argument: with one, NCCL's wait blocks the host until the collective ends
+        // (a device sync per collective). The groups carry --collective-timeout themselves
+        // (Gloo's context timeout, NCCL's watchdog), so a hang still ends in an error.
+        work->wait();
     } catch (const std::exception& e) {
         std::string msg = e.what();
         if (msg.size() > 400) msg = msg.substr(0, 400) + "...";
