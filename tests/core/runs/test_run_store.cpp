@@ -304,6 +304,27 @@ private slots:
         QCOMPARE(store.series(run.runId, "loss").step.back(), int64_t(20));
     }
 
+    void repeatedStepReplacesThePoint()
+    {
+        // A trainer resumed from a checkpoint repeats the steps after it: the newer point wins.
+        QTemporaryDir dir;
+        RunStore store(dir.filePath("runs.sqlite").toStdString());
+        EventReader parse;
+        const auto events = parse.feed(
+            "{\"v\":1,\"event\":\"step\",\"t\":1,\"step\":1,\"loss\":3.0}\n"
+            "{\"v\":1,\"event\":\"step\",\"t\":2,\"step\":2,\"loss\":2.0}\n"
+            "{\"v\":1,\"event\":\"step\",\"t\":9,\"step\":2,\"loss\":2.5}\n"
+            "{\"v\":1,\"event\":\"eval\",\"t\":9,\"step\":2,\"val_loss\":2.7}\n"
+            "{\"v\":1,\"event\":\"eval\",\"t\":9.5,\"step\":2,\"val_loss\":2.6}\n");
+        for (const Event& e : events) store.ingest("resumed", e);
+        const Series loss = store.series("resumed", "loss");
+        QCOMPARE(loss.step, (std::vector<int64_t>{1, 2}));
+        QCOMPARE(loss.value, (std::vector<double>{3.0, 2.5}));
+        QCOMPARE(loss.t.back(), 9.0);
+        QCOMPARE(store.series("resumed", "val_loss").value, std::vector<double>{2.6});
+        QCOMPARE(store.runById("resumed")->status, RunStatus::Running); // created by its first event
+    }
+
     void renameTagsNotesDelete()
     {
         QTemporaryDir dir;
