@@ -93,8 +93,9 @@ void EventReader::feed(std::string_view bytes, const Sink& sink)
             takeLine(piece, sink); // the common case: a whole line inside this chunk, no copy
         } else {
             m_pending.append(piece);
-            takeLine(m_pending, sink);
-            m_pending.clear();
+            std::string line;
+            line.swap(m_pending); // cleared before the sink runs, even if it throws
+            takeLine(line, sink);
         }
         bytes.remove_prefix(nl + 1);
     }

@@ -195,7 +195,15 @@ private slots:
             tx.commit();
         }
         QVERIFY(store.runById("kept"));
-        QVERIFY_THROWS_EXCEPTION(RunStoreError, store.createRun(runWithId("kept")));
+        try {
+            store.createRun(runWithId("kept"));
+            QFAIL("a second run with the same id was created");
+        } catch (const RunStoreError& e) {
+            QVERIFY2(e.sqliteMessage().find("UNIQUE constraint failed: runs.id") != std::string::npos, e.what());
+            QVERIFY2(e.call().rfind("INSERT INTO runs", 0) == 0, e.call().c_str());
+            QCOMPARE(e.file(), std::string("core/runs/RunStore.cpp"));
+        }
+        QVERIFY(!store.database().inTransaction()); // createRun's own transaction rolled back
     }
 
     void ingestGivesSeriesAndSummary()
