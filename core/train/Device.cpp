@@ -117,9 +117,10 @@ Json cudaVersion()
 Json ncclVersion()
 {
 #ifdef MESHWORK_WITH_CUDA
-    // NCCL_VERSION_CODE since 2.9: major * 10000 + minor * 100 + patch.
+    // torch packs it as major << 32 | minor << 16 | patch (torch/csrc/cuda/nccl.cpp).
     const std::uint64_t v = torch::cuda::nccl::version();
-    if (v > 0) return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." + std::to_string(v % 100);
+    if (v > 0)
+        return std::to_string(v >> 32) + "." + std::to_string((v >> 16) & 0xffff) + "." + std::to_string(v & 0xffff);
 #endif
     return Json();
 }
