@@ -330,6 +330,17 @@ void TestExport::colossalAiPlugin()
     QVERIFY(contains(tg, "plugin = GeminiPlugin("));
     QVERIFY(contains(tg, "offload_optim_frac=1.0,"));
     QVERIFY(contains(tg, "offload_param_frac=0.25,"));
+
+    // The Hugging Face class follows the architecture, not the name: Qwen2 has Q/K/V biases.
+    Plan r;
+    r.dp = 2; r.tp = 4; r.microBatch = 1; r.seq = 4096;
+    const Case qc = makeCase("qwen2-7b", 1, 8, r);
+    const std::string tq = exported(qc, ExportFormat::ColossalAI);
+    QVERIFY(contains(tq, "Qwen2Config("));
+    QVERIFY(contains(tq, "num_key_value_heads=4,"));
+    QVERIFY(contains(tq, "rope_theta=1000000.0,"));
+    QVERIFY(contains(exported(qc, ExportFormat::Megatron), "--add-qkv-bias "));
+    QVERIFY(contains(exported(qc, ExportFormat::Torchtitan), "# Not expressible in torchtitan: the model architecture"));
 }
 
 void TestExport::torchtitanStagesCoverEveryLayer_data()
