@@ -104,6 +104,7 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
         e.valid = false;
         return;
     }
+    e.flashAttention = flash;
     const Plan p = computable(plan);
     e.flopsPerToken = trainingFlopsPerToken(model, p.seq);
     e.memory = memoryEstimate(model, cluster, p, target, flash);

@@ -68,6 +68,13 @@ struct Throughput {
     double hardwareTflopsPerGpu = 0; // with the recomputed forward work counted (as Narayanan et al. 2021 report)
 };
 
+// How the attention core runs. Flash: FlashAttention-style fused kernel (no s x s matrix kept;
+// causal blocks skipped). Materialized: QK^T, softmax and dropout as separate kernels over the
+// full s x s scores (Megatron-LM as in Narayanan et al. 2021 and Korthikanti et al. 2022).
+// Default: Flash for meshwork (SDPA flash attention), Materialized for megatron (the
+// activation memory of Korthikanti et al. 2022).
+enum class AttentionKernel { Default, Flash, Materialized };
+
 struct Estimate {
     bool valid = false;
     std::vector<std::string> errors;     // every violated constraint, with its numbers (memory too)
@@ -76,17 +83,12 @@ struct Estimate {
     TimeEstimate time;
     Throughput throughput;
     double flopsPerToken = 0;
+    bool flashAttention = false;         // how the estimate ran the attention core (AttentionKernel)
 
     double hoursToTrain(double tokens) const;                        // wall-clock hours
     double costToTrain(double tokens, const ClusterSpec& c) const;   // GPU-hours x price
 };
 
-// How the attention core runs. Flash: FlashAttention-style fused kernel (no s x s matrix kept;
-// causal blocks skipped). Materialized: QK^T, softmax and dropout as separate kernels over the
-// full s x s scores (Megatron-LM as in Narayanan et al. 2021 and Korthikanti et al. 2022).
-// Default: Flash for meshwork (SDPA flash attention), Materialized for megatron (the
-// activation memory of Korthikanti et al. 2022).
-enum class AttentionKernel { Default, Flash, Materialized };
 
 struct EstimateOptions {
     AttentionKernel attention = AttentionKernel::Default;

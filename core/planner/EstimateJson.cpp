@@ -58,6 +58,7 @@ Json estimateToJson(const Estimate& e)
     tp.set("mfu", e.throughput.mfu);
     j.set("throughput", std::move(tp));
     j.set("flops_per_token", e.flopsPerToken);
+    j.set("attention", e.flashAttention ? "flash" : "materialized");
     return j;
 }
 

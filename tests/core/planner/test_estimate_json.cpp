@@ -78,6 +78,9 @@ private slots:
         for (const char* key : {"tokens_per_s", "tflops_per_gpu", "mfu"}) requireNumber(*tp, key);
         QCOMPARE(tp->find("tokens_per_s")->asNumber(), e.throughput.tokensPerS);
         QVERIFY(tp->find("mfu")->asNumber() > 0 && tp->find("mfu")->asNumber() < 1);
+        // The meshwork target runs SDPA flash attention.
+        QVERIFY(j.find("attention") && j.find("attention")->isString());
+        QCOMPARE(QString::fromStdString(j.find("attention")->asString()), QStringLiteral("flash"));
     }
 };
 
