@@ -1,5 +1,6 @@
 #include "ui/runs/CompareView.h"
 
+#include "core/json/Json.h"
 #include "core/runs/RunStore.h"
 #include "ui/Theme.h"
 #include "ui/runs/RunCharts.h"
@@ -60,6 +61,40 @@ QString signedPct(const std::optional<double>& v)
 {
     if (!v || !std::isfinite(*v)) return QStringLiteral("–");
     return (*v >= 0 ? QStringLiteral("+") : QString()) + QString::number(*v, 'f', std::fabs(*v) < 10 ? 1 : 0) + QLatin1Char('%');
+}
+
+// A row whose values are JSON objects (the trainer's run_start nests "training" and "model"
+// in the plan) becomes one row per key, "training.lr", so that the diff names the option that
+// differs rather than a blob in which one field of twenty does.
+void flattenRow(const ConfigDiff::Row& row, bool onlyDifferences, std::vector<ConfigDiff::Row>& out)
+{
+    std::vector<std::optional<Json>> parsed;
+    bool objects = false;
+    for (const std::string& v : row.values) {
+        auto j = v.empty() ? std::nullopt : Json::parse(v);
+        if (j && j->isObject()) objects = true;
+        else if (!v.empty()) { objects = false; break; }
+        parsed.push_back(std::move(j));
+    }
+    if (!objects) {
+        if (!onlyDifferences || row.differs) out.push_back(row);
+        return;
+    }
+    std::vector<std::string> keys;
+    for (const auto& j : parsed)
+        if (j)
+            for (const auto& [k, v] : j->asObject())
+                if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    for (const std::string& k : keys) {
+        ConfigDiff::Row sub;
+        sub.option = row.option + "." + k;
+        for (const auto& j : parsed) {
+            const Json* v = j ? j->find(k) : nullptr;
+            sub.values.push_back(!v ? std::string() : v->isString() ? v->asString() : v->dump());
+        }
+        sub.differs = std::any_of(sub.values.begin(), sub.values.end(), [&](const std::string& v) { return v != sub.values.front(); });
+        flattenRow(sub, onlyDifferences, out);
+    }
 }
 
 } // namespace
@@ -179,6 +214,9 @@ void CompareView::fillDiff()
     m_diff->setHorizontalHeaderLabels(headers);
     for (int c = 1; c <= int(m_infos.size()); ++c)
         m_diff->horizontalHeaderItem(c)->setForeground(categoryColor(c - 1));
+    std::vector<ConfigDiff::Row> rows;
+    for (const ConfigDiff::Row& row : diff.rows) flattenRow(row, m_onlyDiff->isChecked(), rows);
+    diff.rows = std::move(rows);
     m_diff->setRowCount(int(diff.rows.size()));
     QFont bold = m_diff->font();
     bold.setBold(true);
@@ -262,7 +300,7 @@ void CompareView::exportDialog(const QString& kind)
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Export to folder"));
     if (dir.isEmpty()) return;
     const QStringList files = kind == QLatin1String("csv") ? exportCsv(dir) : exportCharts(dir, kind);
-    m_message->setText(tr("Wrote %n file(s) to %1", nullptr, int(files.size())).arg(dir));
+    m_message->setText(tr("Wrote %1 file(s) to %2").arg(files.size()).arg(dir));
 }
 
 } // namespace meshwork::ui

@@ -179,8 +179,9 @@ void LiveRunView::updateStatus()
     parts << m_state;
     if (m_lastStep >= 0) parts << tr("step %1").arg(qint64(m_lastStep));
     if (std::isfinite(m_lastLoss)) parts << tr("loss %1").arg(m_lastLoss, 0, 'f', 4);
-    parts << tr("%n event(s)", nullptr, int(m_events));
-    if (m_skipped > 0) parts << tr("%n malformed line(s) skipped", nullptr, int(m_skipped));
+    parts << (m_events == 1 ? tr("1 event") : tr("%1 events").arg(m_events));
+    if (m_skipped > 0)
+        parts << (m_skipped == 1 ? tr("1 malformed line skipped") : tr("%1 malformed lines skipped").arg(m_skipped));
     m_status->setText(parts.join(QStringLiteral(" · ")));
     m_status->setToolTip(m_lastProblem.isEmpty() ? QString() : tr("Last skipped line: %1").arg(m_lastProblem));
 }

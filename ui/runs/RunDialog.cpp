@@ -52,7 +52,8 @@ RunDialog::RunDialog(const RunOptions& initial, const QStringList& gpus, int ran
     if (gpus.isEmpty()) {
         m_device->addItem(tr("This machine: GPUs (none found)"));
     } else {
-        m_device->addItem(tr("This machine: %n GPU(s), %1", nullptr, int(gpus.size())).arg(gpus.first()));
+        m_device->addItem((gpus.size() == 1 ? tr("This machine: 1 GPU, %1").arg(gpus.first())
+                                              : tr("This machine: %1 GPUs, %2").arg(gpus.size()).arg(gpus.first())));
     }
     m_device->setCurrentIndex(initial.device == RunOptions::Device::Gpu && !gpus.isEmpty() ? 1 : 0);
     form->addRow(tr("&Target:"), m_device);

@@ -116,7 +116,8 @@ void RunsBrowser::updateButtons()
     const int n = int(selectedRunIds().size());
     m_compare->setEnabled(n >= 2 && n <= 8);
     m_delete->setEnabled(n >= 1);
-    m_count->setText(tr("%n run(s)", nullptr, m_model->rowCount()) + (n ? tr(", %1 selected").arg(n) : QString()));
+    const int rows = m_model->rowCount();
+    m_count->setText((rows == 1 ? tr("1 run") : tr("%1 runs").arg(rows)) + (n ? tr(", %1 selected").arg(n) : QString()));
 }
 
 QStringList RunsBrowser::selectedRunIds() const
@@ -148,7 +149,8 @@ int RunsBrowser::deleteRuns(const QStringList& ids)
         const RunInfo* r = m_model->runAt(m_model->rowOf(id));
         names << (r ? QString::fromStdString(r->name) : id);
     }
-    const QString question = tr("Delete %n run(s) with their metrics and events? This cannot be undone.\n\n", nullptr, int(ids.size()))
+    const QString question = (ids.size() == 1 ? tr("Delete this run with its metrics and events? This cannot be undone.\n\n")
+                        : tr("Delete these %1 runs with their metrics and events? This cannot be undone.\n\n").arg(ids.size()))
         + names.mid(0, 8).join(QStringLiteral("\n")) + (names.size() > 8 ? QStringLiteral("\n…") : QString());
     if (!m_confirm(question)) return 0;
     int deleted = 0;

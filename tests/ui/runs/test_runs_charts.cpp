@@ -6,12 +6,17 @@
 #include "ui/runs/CompareView.h"
 #include "ui/runs/MetricChart.h"
 #include "ui/runs/RunCharts.h"
+#include "ui/runs/RunDialog.h"
 #include "ui/runs/RunOptions.h"
+#include "ui/runs/RunPrediction.h"
 #include "ui/runs/RunsBrowser.h"
 #include "ui/runs/RunsTableModel.h"
 #include "ui/runs/SeriesMath.h"
 
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QFile>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTableWidget>
@@ -32,6 +37,8 @@ private slots:
     void decimationKeepsExtremes_data();
     void decimationKeepsExtremes();
     void trainerArguments();
+    void runDialogOptions();
+    void gpuMatching();
     void chartsReceiveAndDecimate();
     void predictionError();
     void runsTableEdits();
@@ -159,6 +166,52 @@ void TestRunsCharts::trainerArguments()
     QVERIFY(checkRunOptions(o).contains(QStringLiteral("token file")));
     o.data = RunOptions::Data::Synthetic;
     QVERIFY(checkRunOptions(o).isEmpty());
+}
+
+void TestRunsCharts::runDialogOptions()
+{
+    RunOptions in;
+    in.steps = 123;
+    in.lr = 2e-3;
+    in.checkpointEvery = 50;
+    in.evalEvery = 25;
+    in.name = QStringLiteral("try");
+    RunDialog d(in, {}, 1, QStringLiteral("gpt-nano"));
+    RunOptions out = d.options();
+    QCOMPARE(out.steps, qint64(123));
+    QCOMPARE(out.lr, 2e-3);
+    QCOMPARE(out.checkpointEvery, qint64(50));
+    QCOMPARE(out.evalEvery, qint64(25));
+    QCOMPARE(out.name, QStringLiteral("try"));
+    QCOMPARE(out.device, RunOptions::Device::Cpu);
+    auto* ok = d.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QVERIFY(ok->isEnabled());
+    // A token file without a path cannot run; no GPU on the machine: the GPU target cannot either.
+    d.findChild<QComboBox*>(QStringLiteral("dataCombo"))->setCurrentIndex(2);
+    QVERIFY(!ok->isEnabled());
+    d.findChild<QComboBox*>(QStringLiteral("dataCombo"))->setCurrentIndex(0);
+    QVERIFY(ok->isEnabled());
+    d.findChild<QComboBox*>(QStringLiteral("deviceCombo"))->setCurrentIndex(1);
+    QVERIFY(!ok->isEnabled());
+}
+
+void TestRunsCharts::gpuMatching()
+{
+    QCOMPARE(QString::fromStdString(catalogGpuFor(QStringLiteral("NVIDIA H100 80GB HBM3, 81559 MiB"))->id), QStringLiteral("h100-sxm"));
+    QCOMPARE(QString::fromStdString(catalogGpuFor(QStringLiteral("NVIDIA H100 PCIe, 81559 MiB"))->id), QStringLiteral("h100-pcie"));
+    QCOMPARE(QString::fromStdString(catalogGpuFor(QStringLiteral("NVIDIA A100-SXM4-40GB, 40960 MiB"))->id), QStringLiteral("a100-40gb"));
+    QVERIFY(!catalogGpuFor(QStringLiteral("Intel Arc A770, 16384 MiB")));
+    // A CPU run without a cluster has no prediction, and says why.
+    Plan plan;
+    const PredictedFigures none = predictRun(*findModel("gpt-nano"), plan, RunOptions{}, {}, nullptr);
+    QVERIFY(!none.any());
+    QVERIFY(none.source.contains(QStringLiteral("CPU")));
+    ClusterSpec c;
+    c.gpu = *findGpu("h100-sxm");
+    c.gpusPerNode = 1;
+    const PredictedFigures p = predictRun(*findModel("gpt-nano"), plan, RunOptions{}, {}, &c);
+    QVERIFY(p.tokensPerS > 0 && p.tflops > 0 && p.memGib > 0);
+    QVERIFY(p.source.contains(QStringLiteral("H100")));
 }
 
 void TestRunsCharts::chartsReceiveAndDecimate()
