@@ -133,10 +133,9 @@ std::string formatEstimate(const Setup& st, const Estimate& e, std::optional<dou
         out += "\nWarnings:\n";
         for (const auto& w : e.warnings) out += "  - " + w + "\n";
     }
-    if (!e.errors.empty() || !st.notes.empty()) {
+    if (!e.errors.empty()) {
         out += "\nErrors (the plan is invalid):\n";
         for (const auto& err : e.errors) out += "  - " + err + "\n";
-        for (const auto& n : st.notes) out += "  - " + n + "\n";
     } else {
         out += "\nThe plan is valid.\n";
     }
@@ -190,10 +189,10 @@ std::string formatModelCatalog()
 std::string formatGpuCatalog()
 {
     TextTable t({Col{"id", L}, Col{"name", L}, Col{"memory GiB", R}, Col{"bf16 TFLOPS", R}, Col{"HBM GB/s", R},
-                 Col{"link", L}});
+                 Col{"link GB/s", R}, Col{"link", L}});
     for (const GpuSpec& g : gpuCatalog())
-        t.addRow({g.id, g.name, fixed(g.memoryGiB, 0), fixed(g.bf16Tflops, 0), withThousands(g.hbmGBps),
-                  g.intraNodeLink + " (" + fixed(g.intraNodeGBps, 0) + " GB/s)"});
+        t.addRow({g.id, g.name, fixed(g.memoryGiB, 1), fixed(g.bf16Tflops, 0), withThousands(g.hbmGBps),
+                  fixed(g.intraNodeGBps, 0), g.intraNodeLink});
     return t.render() + "\nUse one with --gpu ID.\n";
 }
 

@@ -296,6 +296,8 @@ void TestCli::invalidPlan()
     QString all;
     for (const auto& e : j["errors"].toArray()) all += e.toString() + "\n";
     for (const QString& e : errors) QVERIFY2(all.contains(e), qPrintable(e + " missing in:\n" + all));
+    // The table lists each error once, as the JSON does.
+    for (const QString& e : errors) QCOMPARE(table.out.count(e), all.count(e));
 }
 
 void TestCli::exportFormats_data()
