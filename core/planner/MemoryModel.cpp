@@ -89,28 +89,37 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     return t;
 }
 
+double stageActivations(const PlanMemoryTerms& t, const Plan& plan, int64_t layers, int stage)
+{
+    double a = t.perLayer * double(layers) * inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);
+    if (layers > 0) a += t.workingLayer;
+    return a;
+}
+
+void finish(StageMemory& s)
+{
+    const double sub = s.weights + s.gradients + s.optimizer + s.activations + s.logits + s.buffers;
+    s.reserve = sub * calib::kAllocatorReserveFraction;
+    s.total = sub + s.context + s.reserve;
+}
+
 StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, const Plan& plan, int stage)
 {
     const StageShape shape = stageShape(model, plan, stage, t.layerParams, t.layerMatmulParams);
     const ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
                                                  t.layerMatmulParams, plan);
-    double activations = t.perLayer * double(shape.layers) * inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);
-    if (shape.layers > 0) activations += t.workingLayer;
-
     StageMemory s;
     s.stage = stage;
     s.layers = int(shape.layers);
     s.weights = ms.weights / kGiB;
     s.gradients = ms.gradients / kGiB;
     s.optimizer = ms.optimizer / kGiB;
-    s.activations = activations / kGiB;
+    s.activations = stageActivations(t, plan, shape.layers, stage) / kGiB;
     s.logits = shape.last ? t.logits / kGiB : 0;
     s.buffers = (t.commNoGather + ms.gatherBuffer + (t.reduceScatterOutput ? ms.gradients : 0)) / kGiB;
     s.context = calib::kCudaContextGiB;
-    const double sub = s.weights + s.gradients + s.optimizer + s.activations + s.logits + s.buffers;
-    s.reserve = sub * calib::kAllocatorReserveFraction;
-    s.total = sub + s.context + s.reserve;
     s.host = ms.host / kGiB;
+    finish(s);
     return s;
 }
 
@@ -140,7 +149,18 @@ MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster
     m.capacityGiB = cluster.gpu.memoryGiB;
     const PlanMemoryTerms t = planMemoryTerms(model, plan, target, flash);
     for (int i = 0; i < pp; ++i) {
-        m.stages.push_back(stageMemoryFrom(t, model, plan, i));
+        // A middle stage with as many layers as the one before differs from it only in the
+        // micro-batches in flight: reuse its states.
+        const StageMemory* prev = i >= 2 && i < pp - 1 ? &m.stages.back() : nullptr;
+        if (prev && prev->layers == int(layersOnStage(model, pp, i))) {
+            StageMemory s = *prev;
+            s.stage = i;
+            s.activations = stageActivations(t, plan, s.layers, i) / kGiB;
+            finish(s);
+            m.stages.push_back(s);
+        } else {
+            m.stages.push_back(stageMemoryFrom(t, model, plan, i));
+        }
         const StageMemory& s = m.stages.back();
         if (s.total > m.totalGiB) {
             m.totalGiB = s.total;

@@ -5,6 +5,7 @@
 
 #include "core/planner/Activations.h"
 #include "core/planner/Calibration.h"
+#include "core/planner/MemoryModel.h"
 #include "core/spec/Flops.h"
 
 #include <cmath>
@@ -151,6 +152,32 @@ private slots:
         QCOMPARE(s[0].logits, 0.0);
         QVERIFY(s[3].logits > 0);
         QCOMPARE(e.memory.fullestStage, 0);
+    }
+
+    void everyStageAsComputedAlone()
+    {
+        // memoryEstimate reuses a middle stage's states for the next; each stage must equal the
+        // stage computed on its own. 80 layers over pp 16 (5 each) and over pp 20 vpp 2.
+        for (int pp : {16, 20}) {
+            Plan p = plan(512 / (8 * pp), 8, pp, 1, 1024, 4096);
+            p.vpp = pp == 20 ? 2 : 1;
+            p.sp = true;
+            p.zero = 1;
+            const ModelSpec m = model("llama2-70b");
+            const MemoryEstimate e = memoryEstimate(m, cluster("h100-sxm", 64), p, Target::Megatron, false);
+            QCOMPARE(int(e.stages.size()), pp);
+            for (int i = 0; i < pp; ++i) {
+                const StageMemory alone = stageMemory(m, p, Target::Megatron, i, false);
+                const StageMemory& s = e.stages[size_t(i)];
+                QCOMPARE(s.stage, i);
+                QCOMPARE(s.layers, alone.layers);
+                for (auto [a, b] : {std::pair{s.weights, alone.weights}, {s.gradients, alone.gradients},
+                                    {s.optimizer, alone.optimizer}, {s.activations, alone.activations},
+                                    {s.logits, alone.logits}, {s.buffers, alone.buffers}, {s.total, alone.total},
+                                    {s.host, alone.host}})
+                    QVERIFY(near(a, b, 1e-12));
+            }
+        }
     }
 
     void inFlightSchedules_data()
