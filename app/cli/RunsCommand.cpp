@@ -150,8 +150,13 @@ int showRun(RunStore& store, const ParsedArgs& a, std::ostream& out)
     if (!r.tags.empty()) out << "tags     " << joined(r.tags, ", ") << "\n";
     if (!r.notes.empty()) out << "notes    " << r.notes << "\n";
     std::string plan;
-    for (const auto& [key, value] : r.plan.asObject())
-        plan += (plan.empty() ? "" : " ") + key + "=" + (value.isString() ? value.asString() : value.dump());
+    for (const auto& [key, value] : flattenPlan(r.plan)) {
+        const std::string item = key + "=" + value;
+        // Wrapped under its label: a trainer's plan has some forty options.
+        const size_t lineStart = plan.rfind('\n') == std::string::npos ? 0 : plan.rfind('\n') + 1;
+        if (!plan.empty()) plan += plan.size() - lineStart + item.size() > 100 ? "\n         " : " ";
+        plan += item;
+    }
     out << "plan     " << (plan.empty() ? "-" : plan) << "\n\n";
 
     TextTable t({{"", Align::Left}, {"measured"}, {"predicted"}, {"estimate error"}});

@@ -26,12 +26,6 @@ std::string csvField(const std::string& s)
     return q + "\"";
 }
 
-// A plan value as text: strings without quotes, everything else as JSON.
-std::string optionText(const Json& v)
-{
-    return v.isString() ? v.asString() : v.dump();
-}
-
 struct Aggregate {
     int64_t count = 0;
     double sum = 0;
@@ -161,19 +155,22 @@ RunSummary RunStore::summary(const std::string& runId)
 ConfigDiff RunStore::configDiff(const std::vector<std::string>& runIds, bool onlyDifferences)
 {
     std::vector<RunInfo> runs;
+    std::vector<std::vector<std::pair<std::string, std::string>>> flat;
     for (const std::string& id : runIds) {
         auto run = runById(id);
         if (!run) throw RunStoreError("no run \"" + id + "\" in " + m_fileName + ": see `meshwork-cli runs list`");
+        flat.push_back(flattenPlan(run->plan));
         runs.push_back(std::move(*run));
     }
     // Option order: the model and world size, the plan options as the CLI lists them, any
-    // other plan keys in the order first met (trainer options such as steps or lr), then
-    // the trainer version and host.
+    // other plan keys in the order first met (the trainer nests "model" and "training"
+    // objects: "model.layers", "training.lr"), then the trainer version and host.
     std::vector<std::string> options = {"model", "world_size"};
     for (const ConfigColumn& c : runConfigColumns()) options.push_back(c.name);
-    for (const RunInfo& r : runs)
-        for (const auto& [key, value] : r.plan.asObject())
-            if (std::find(options.begin(), options.end(), key) == options.end()) options.push_back(key);
+    for (const auto& f : flat)
+        for (const auto& [key, value] : f)
+            if (key != "model.name" && std::find(options.begin(), options.end(), key) == options.end())
+                options.push_back(key);
     options.push_back("trainer");
     options.push_back("host");
 
@@ -183,13 +180,17 @@ ConfigDiff RunStore::configDiff(const std::vector<std::string>& runIds, bool onl
         ConfigDiff::Row row;
         row.option = option;
         bool present = false;
-        for (const RunInfo& r : runs) {
+        for (size_t i = 0; i < runs.size(); ++i) {
+            const RunInfo& r = runs[i];
             std::string v;
             if (option == "model") v = r.model;
             else if (option == "trainer") v = r.trainer;
             else if (option == "host") v = r.host;
-            else if (const Json* p = r.plan.find(option)) v = optionText(*p);
-            else if (option == "world_size" && r.worldSize) v = std::to_string(*r.worldSize);
+            else {
+                auto it = std::find_if(flat[i].begin(), flat[i].end(), [&](const auto& kv) { return kv.first == option; });
+                if (it != flat[i].end()) v = it->second;
+                else if (option == "world_size" && r.worldSize) v = std::to_string(*r.worldSize);
+            }
             present = present || !v.empty();
             row.values.push_back(std::move(v));
         }

@@ -30,4 +30,28 @@ const std::vector<std::string>& knownSeriesNames()
     return names;
 }
 
+namespace {
+
+void flattenInto(const std::string& prefix, const Json& value, std::vector<std::pair<std::string, std::string>>& out)
+{
+    if (value.isObject() && !prefix.empty() && value.size() == 0) {
+        out.emplace_back(prefix, "{}");
+        return;
+    }
+    if (value.isObject()) {
+        for (const auto& [key, v] : value.asObject()) flattenInto(prefix.empty() ? key : prefix + "." + key, v, out);
+        return;
+    }
+    out.emplace_back(prefix, value.isString() ? value.asString() : value.dump());
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> flattenPlan(const Json& plan)
+{
+    std::vector<std::pair<std::string, std::string>> out;
+    if (plan.isObject()) flattenInto({}, plan, out);
+    return out;
+}
+
 } // namespace meshwork

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace meshwork {
@@ -94,6 +95,11 @@ struct ConfigDiff {
     std::vector<std::string> runIds;
     std::vector<Row> rows;
 };
+
+// A plan as option rows: nested objects become dotted names ("training.lr", "model.layers"),
+// so that a comparison names the one field that differs; other values as text (strings
+// without quotes, the rest as JSON). Order: as in the plan.
+std::vector<std::pair<std::string, std::string>> flattenPlan(const Json& plan);
 
 struct StoredEvent {
     int64_t seq = 0;

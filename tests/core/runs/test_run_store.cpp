@@ -427,6 +427,35 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(RunStoreError, store.configDiff({"a", "zzz"}, true));
     }
 
+    void configDiffFlattensTheTrainersNestedPlan()
+    {
+        // meshwork-train nests the model and the training options in its plan.
+        QTemporaryDir dir;
+        RunStore store(dir.filePath("runs.sqlite").toStdString());
+        auto start = [&](const std::string& id, double lr, int layers) {
+            const std::string line = "{\"v\":1,\"event\":\"run_start\",\"t\":0,\"run_id\":\"" + id
+                + "\",\"plan\":{\"dp\":1,\"tp\":1,\"model\":{\"name\":\"tiny\",\"layers\":" + std::to_string(layers)
+                + ",\"hidden\":64},\"training\":{\"lr\":" + formatJsonNumber(lr) + ",\"steps\":100,\"data\":\"synthetic\"}}}";
+            Event e;
+            QCOMPARE(EventReader::parseLine(line, &e), EventReader::LineKind::Event);
+            store.ingest(id, e);
+        };
+        start("r1", 1e-3, 2);
+        start("r2", 2e-3, 2);
+        start("r3", 1e-3, 4);
+        QCOMPARE(store.runById("r1")->model, std::string("tiny")); // the nested model's name
+        ConfigDiff diff = store.configDiff({"r1", "r2", "r3"}, true);
+        std::vector<std::string> options;
+        for (const auto& row : diff.rows) options.push_back(row.option);
+        QCOMPARE(options, (std::vector<std::string>{"model.layers", "training.lr"}));
+        QCOMPARE(diff.rows[1].values, (std::vector<std::string>{"0.001", "0.002", "0.001"}));
+        diff = store.configDiff({"r1", "r2"}, false);
+        options.clear();
+        for (const auto& row : diff.rows) options.push_back(row.option);
+        QCOMPARE(options, (std::vector<std::string>{"model", "dp", "tp", "model.layers", "model.hidden", "training.lr",
+                                                    "training.steps", "training.data"}));
+    }
+
     void importIsIdempotent()
     {
         QTemporaryDir dir;
