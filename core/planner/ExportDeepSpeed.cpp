@@ -1,5 +1,6 @@
 // DeepSpeed: a script that writes ds_config.json and launches train.py with it.
-// Keys as in deepspeed/runtime/config.py and zero/config.py (DeepSpeed 0.16).
+// Keys as in deepspeed/runtime/config.py and zero/offload_config.py; "ratio" (partial optimizer
+// offload) needs DeepSpeed 0.14 or later and is written only when the plan asks for it.
 #include "core/planner/ExportWriters.h"
 
 #include "core/json/Json.h"

@@ -1,5 +1,6 @@
 // Megatron-LM: a launch script that runs pretrain_gpt.py through torchrun on every node.
-// Flag names as in megatron/training/arguments.py (Megatron-LM core_r0.12).
+// Flag names as in megatron/training/arguments.py of current Megatron-LM (2025); the CPU
+// optimizer offload flags need Megatron-Core 0.11 or later.
 #include "core/planner/ExportWriters.h"
 
 namespace meshwork::export_detail {
