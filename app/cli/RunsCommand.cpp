@@ -144,7 +144,7 @@ int showRun(RunStore& store, const ParsedArgs& a, std::ostream& out)
         << "status   " << toString(r.status) << "\n"
         << "created  " << utcTime(r.created) << " UTC\n"
         << "model    " << (r.model.empty() ? "-" : r.model) << "\n"
-        << "world    " << (r.worldSize ? std::to_string(*r.worldSize) + " ranks" : "-")
+        << "world    " << (r.worldSize ? std::to_string(*r.worldSize) + (*r.worldSize == 1 ? " rank" : " ranks") : "-")
         << (r.host.empty() ? "" : " on " + r.host) << "\n"
         << "trainer  " << (r.trainer.empty() ? "-" : r.trainer) << "\n";
     if (!r.tags.empty()) out << "tags     " << joined(r.tags, ", ") << "\n";
