@@ -76,7 +76,7 @@ int main(int argc, char** argv)
         }
         if (shootLive) {
             // Mid-run: the live view as it streams.
-            waitFor([&] { return w.liveView()->statusText().contains(QStringLiteral("step 1")) && w.liveView()->events() > steps * 0.6; }, 300000);
+            waitFor([&] { return w.liveView()->events() > steps * 0.6 || done.count() > 0; }, 300000);
             w.renderToPng(out + QStringLiteral("/run-live-light.png"), QSize(1600, 960));
             applyPalette(app, true);
             QCoreApplication::processEvents();

@@ -27,7 +27,8 @@ using namespace meshwork::ui;
 
 namespace {
 
-const QString kRealTrainer = QStringLiteral(MESHWORK_BINARY_DIR "/bin/meshwork-train");
+// This build's trainer; MESHWORK_TRAINER may point at another build's.
+QString kRealTrainer = QStringLiteral(MESHWORK_BINARY_DIR "/bin/meshwork-train");
 const QString kFakeTrainer = QStringLiteral(MESHWORK_SOURCE_DIR "/tests/ui/runs/fake_trainer.sh");
 
 Plan nanoPlan(int64_t seq = 64)
@@ -94,6 +95,8 @@ void TestRunsWorkspace::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     m_nano = *findModel("gpt-nano");
+    if (const QString env = qEnvironmentVariable("MESHWORK_TRAINER"); !env.isEmpty()) kRealTrainer = env;
+    qInfo() << "trainer:" << kRealTrainer;
     if (!QFileInfo(kRealTrainer).isExecutable())
         QSKIP(qPrintable(QStringLiteral("%1 is not built (MESHWORK_TRAINER off?): build it with ninja meshwork-train").arg(kRealTrainer)));
     qputenv("MESHWORK_TRAINER", kRealTrainer.toLocal8Bit());
