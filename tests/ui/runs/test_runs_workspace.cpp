@@ -49,8 +49,8 @@ RunOptions cpuOptions(qint64 steps)
     return o;
 }
 
-// Children of this process named meshwork-train (the launcher starts them directly).
-QList<pid_t> trainerPids()
+// Children of this process running the trainer (the launcher starts them directly).
+QList<pid_t> trainerPids(const QString& trainer)
 {
     QList<pid_t> pids;
     QDirIterator it(QStringLiteral("/proc"));
@@ -63,9 +63,9 @@ QList<pid_t> trainerPids()
         if (!stat.open(QIODevice::ReadOnly)) continue;
         const QByteArray s = stat.readAll();
         const qsizetype close = s.lastIndexOf(')');
-        const QByteArray comm = s.mid(s.indexOf('(') + 1, close - s.indexOf('(') - 1);
         const QList<QByteArray> rest = s.mid(close + 2).split(' ');
-        if (rest.size() > 1 && rest[1].toInt() == getpid() && comm == "meshwork-train") pids << pid;
+        const QString exe = QFileInfo(dir + QStringLiteral("/exe")).symLinkTarget();
+        if (rest.size() > 1 && rest[1].toInt() == getpid() && exe == QFileInfo(trainer).canonicalFilePath()) pids << pid;
     }
     return pids;
 }
@@ -184,7 +184,7 @@ void TestRunsWorkspace::sigkillLeavesFailedAndGuiWorking()
     const QString id = w.launch(m_nano, nanoPlan(), cpuOptions(1000000));
     QVERIFY2(!id.isEmpty(), qPrintable(w.error()));
     QVERIFY(points.wait(60000));
-    const QList<pid_t> pids = trainerPids();
+    const QList<pid_t> pids = trainerPids(kRealTrainer);
     QCOMPARE(pids.size(), 1);
     QCOMPARE(::kill(pids.first(), SIGKILL), 0);
     QVERIFY(done.wait(30000));
