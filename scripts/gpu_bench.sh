@@ -8,7 +8,9 @@
 # Environment: OUT (default ./gpu-bench-out), BUILD (default build-gpu), MESHWORK_PYTHON
 # (default python3), GPT2_STEPS (60), LLAMA_STEPS (30), LLAMA_BATCH (4), LLAMA_SEQ (2048),
 # SKIP_PEERS=1 to skip the PyTorch peer runs.
-# Files: build.log, gpt2-124m.jsonl, llama-1b.jsonl, peer-eager.txt, peer-compile.txt, summary.txt
+# CHECKS=0 skips the short runs that exercise fp16 loss scaling, recomputation and the OOM path.
+# Files: build.log, gpt2-124m.jsonl, llama-1b.jsonl, stderr.log, peer-eager.txt, peer-compile.txt,
+# summary.txt
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-bench-out}
@@ -67,16 +69,33 @@ PY
 # --- meshwork-train: GPT-2 124M, batch 16 x 1024, bf16 ---------------------------------------
 "$TRAIN" --model gpt2-124m --device cuda --precision bf16 --micro-batch 16 --seq 1024 \
   --steps "${GPT2_STEPS:-60}" --data synthetic --lr 6e-4 --warmup 10 --eval-batches 2 \
-  --events "$OUT/gpt2-124m.jsonl" --run-id gpt2-124m-bench > /dev/null 2> "$OUT/gpt2-124m.stderr"
+  --events "$OUT/gpt2-124m.jsonl" --run-id gpt2-124m-bench > /dev/null 2>> "$OUT/stderr.log"
 say "meshwork-train gpt2-124m exit $?"
 report "$OUT/gpt2-124m.jsonl" "meshwork-train gpt2-124m B=16 T=1024 bf16"
 
 # --- meshwork-train: LLaMA-style 1B (catalog llama-1b), bf16 ------------------------------------
 "$TRAIN" --model llama-1b --device cuda --precision bf16 --micro-batch "${LLAMA_BATCH:-4}" \
   --seq "${LLAMA_SEQ:-2048}" --steps "${LLAMA_STEPS:-30}" --data synthetic --lr 3e-4 --warmup 5 \
-  --eval-batches 1 --events "$OUT/llama-1b.jsonl" --run-id llama-1b-bench > /dev/null 2> "$OUT/llama-1b.stderr"
+  --eval-batches 1 --events "$OUT/llama-1b.jsonl" --run-id llama-1b-bench > /dev/null 2>> "$OUT/stderr.log"
 say "meshwork-train llama-1b exit $?"
 report "$OUT/llama-1b.jsonl" "meshwork-train llama-1b B=${LLAMA_BATCH:-4} T=${LLAMA_SEQ:-2048} bf16"
+
+# --- short runs through the other code paths: fp16 with dynamic loss scaling, selective and
+# full recomputation (less memory, more time), and a deliberate out-of-memory that must end
+# in an `error` event of kind oom with the allocator's figures.
+if [ "${CHECKS:-1}" != 0 ]; then
+  CHK="$BUILD/bench-checks"; rm -rf "$CHK"; mkdir -p "$CHK"
+  for variant in "fp16:--precision fp16" "selective:--recompute selective" "full:--recompute full"; do
+    name=${variant%%:*}; flags=${variant#*:}
+    "$TRAIN" --model gpt2-124m --device cuda --micro-batch 16 --seq 1024 --steps 20 --data synthetic \
+      --lr 6e-4 --warmup 5 --eval-batches 1 $flags --events "$CHK/$name.jsonl" > /dev/null 2>> "$OUT/stderr.log"
+    say "check gpt2-124m $name exit $?"
+    report "$CHK/$name.jsonl" "  gpt2-124m $flags"
+  done
+  "$TRAIN" --model llama-1b --device cuda --micro-batch 96 --seq 2048 --steps 2 --data synthetic \
+    --events "$CHK/oom.jsonl" > /dev/null 2>> "$OUT/stderr.log"
+  say "check oom (llama-1b B=96 T=2048) exit $? (1 expected): $(grep '"error"' "$CHK/oom.jsonl" | cut -c1-400)"
+fi
 
 # --- the PyTorch peer on the same card ---------------------------------------------------------
 if [ "${SKIP_PEERS:-0}" != 1 ]; then

@@ -57,15 +57,17 @@ void FlatOptimizer::step(double lr)
         const double bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(m_step));
         m_m.lerp_(g, 1.0 - c.beta1);
         m_v.mul_(c.beta2).addcmul_(g, g, 1.0 - c.beta2);
-        // sqrt(v^) + eps = sqrt(v) / sqrt(bc2) + eps
-        at::Tensor denom = m_v.sqrt().div_(std::sqrt(bc2)).add_(c.eps);
+        // m^ / (sqrt(v^) + eps) = (sqrt(bc2) / bc1) * m / (sqrt(v) + eps sqrt(bc2)): one pass
+        // fewer over the buffer than dividing v by bc2 first.
+        const double sbc2 = std::sqrt(bc2);
+        at::Tensor denom = m_v.sqrt().add_(c.eps * sbc2);
         if (c.kind == Optimizer::AdamW) {
             if (c.weightDecay != 0 && m_decay > 0) w.narrow(0, 0, m_decay).mul_(1.0 - lr * c.weightDecay);
-            w.addcdiv_(m_m, denom, -lr / bc1);
+            w.addcdiv_(m_m, denom, -lr * sbc2 / bc1);
             return;
         }
         // LAMB: u = m^ / (sqrt(v^) + eps) + lambda w, then the per-tensor trust ratio.
-        at::Tensor u = (m_m / bc1).div_(denom);
+        at::Tensor u = m_m.div(denom).mul_(sbc2 / bc1);
         if (c.weightDecay != 0 && m_decay > 0)
             u.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
         const at::Tensor wn = perTensorNorms(w), un = perTensorNorms(u);

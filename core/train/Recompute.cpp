@@ -78,11 +78,12 @@ struct RecomputeFunction : torch::autograd::Function<RecomputeFunction> {
             at::AutoGradMode gradOn(true);
             out = closure->fn(detached);
         }
-        variable_list grads(saved.size());
+        // One gradient per forward argument: none for the closure, then one per input.
+        variable_list grads(saved.size() + 1);
         if (!needGrad.empty()) {
             auto g = torch::autograd::grad({out}, needGrad, {gradOutputs[0]}, /*retain_graph=*/false,
                                            /*create_graph=*/false, /*allow_unused=*/true);
-            for (size_t k = 0; k < needIndex.size(); ++k) grads[needIndex[k]] = g[k];
+            for (size_t k = 0; k < needIndex.size(); ++k) grads[needIndex[k] + 1] = g[k];
         }
         return grads;
     }

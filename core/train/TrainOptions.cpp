@@ -5,6 +5,7 @@
 #include "core/spec/SpecError.h"
 #include "core/train/dist/DistOptions.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -104,6 +105,8 @@ TrainConfig parseTrainConfig(const std::vector<std::string>& args, bool* help)
     TrainConfig c;
     applyModelOptions(a, c.model);
     applyPlanOptions(a, c.plan);
+    // The plan's default sequence (1024) is longer than small models allow: default to theirs.
+    if (!a.has("seq")) c.plan.seq = std::min(c.plan.seq, c.model.maxSeq);
     if (!a.has("precision")) c.plan.precision = a.value("device", "cpu") == "cuda" ? Precision::Bf16 : Precision::Fp32;
 
     c.device = a.value("device", c.device);

@@ -4,6 +4,7 @@
 #include "core/train/Optimizer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <QtTest>
 

@@ -163,6 +163,7 @@ private slots:
         QCOMPARE(r.resumeFrom, std::string("/tmp/x.ckpt"));
         QCOMPARE(r.model.layers, int64_t(2));
         QCOMPARE(r.model.name, std::string("llama-nano*"));
+        QCOMPARE(r.plan.seq, int64_t(256)); // without --seq: the model's maximum when below 1024
     }
 
     void badFlagsSayWhatToFix_data()
