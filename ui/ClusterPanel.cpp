@@ -50,8 +50,7 @@ ClusterPanel::ClusterPanel(PlanDocument* doc, QWidget* parent)
     for (const auto& p : clusterPresets()) m_preset->addItem(p.name);
     m_gpu->setObjectName(QStringLiteral("gpu"));
     for (const auto& g : gpuCatalog())
-        m_gpu->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(g.name), formatGiB(g.memoryGiB)),
-                       QString::fromStdString(g.id));
+        m_gpu->addItem(QString::fromStdString(g.name), QString::fromStdString(g.id));
     m_gpu->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_gpu->setMinimumContentsLength(14);
     m_preset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -126,6 +125,8 @@ void ClusterPanel::edit(const QString& text, const std::function<void(ClusterSpe
 void ClusterPanel::refresh()
 {
     const ClusterSpec& c = m_doc->cluster();
+    if (m_shown && sameCluster(*m_shown, c)) return; // a plan edit: nothing here changed
+    m_shown = c;
     QSignalBlocker b0(m_preset), b1(m_gpu), b2(m_nodes), b3(m_gpusPerNode), b4(m_intra), b5(m_inter), b6(m_price);
     int preset = 0;
     for (size_t i = 0; i < clusterPresets().size(); ++i)

@@ -7,6 +7,7 @@
 #include <QWidget>
 
 #include <functional>
+#include <optional>
 
 #include <vector>
 
@@ -50,6 +51,7 @@ private:
     QDoubleSpinBox* m_inter;
     QDoubleSpinBox* m_price;
     QLabel* m_gpuInfo;
+    std::optional<ClusterSpec> m_shown;
 };
 
 } // namespace meshwork::ui

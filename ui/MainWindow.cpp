@@ -27,11 +27,19 @@
 #include <QToolBar>
 #include <QUndoStack>
 
+// The icons are compiled into this static library; a static library's resources must be
+// registered by hand (Q_INIT_RESOURCE, from the global namespace), or the linker drops them.
+static void initMeshworkResources()
+{
+    Q_INIT_RESOURCE(meshwork);
+}
+
 namespace meshwork::ui {
 
 MainWindow::MainWindow(Options options, QWidget* parent)
     : QMainWindow(parent), m_opts(options), m_doc(new PlanDocument(this)), m_statusEstimate(new QLabel(this))
 {
+    initMeshworkResources();
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/meshwork.svg")));
     setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
@@ -53,11 +61,14 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     auto* searchDock = addPanel(m_search, QStringLiteral("Search"), QStringLiteral("searchDock"), Qt::BottomDockWidgetArea);
     tabifyDockWidget(memoryDock, searchDock);
     memoryDock->raise();
+    resize(1480, 920);
     // Side docks own the full height; the bottom area sits between them under the mesh.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     resizeDocks({dock(QStringLiteral("modelDock")), dock(QStringLiteral("estimateDock"))}, {340, 360}, Qt::Horizontal);
     resizeDocks({memoryDock}, {300}, Qt::Vertical);
+    resizeDocks({dock(QStringLiteral("estimateDock")), dock(QStringLiteral("optionsDock"))}, {560, 340}, Qt::Vertical);
+    resizeDocks({dock(QStringLiteral("modelDock")), dock(QStringLiteral("clusterDock"))}, {520, 340}, Qt::Vertical);
 
     createActions();
     statusBar()->addPermanentWidget(m_statusEstimate);
@@ -75,7 +86,6 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     emit m_doc->changed();
     updateTitle();
 
-    resize(1480, 920);
     m_defaultState = saveState();
     if (m_opts.restoreSettings) {
         QSettings s;

@@ -119,14 +119,10 @@ void MemoryChart::refresh()
         m_bars[t]->setData(keys, values, true);
     }
 
-    // The part of a bar past the capacity, hatched red over the stack.
-    m_plot->clearItems(); // removes the over-budget marks (and the capacity items: rebuilt below)
-    m_capacity = new QCPItemStraightLine(m_plot);
-    m_capacityLabel = new QCPItemText(m_plot);
-    m_capacityLabel->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-    m_capacityLabel->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    m_capacityLabel->position->setTypeY(QCPItemPosition::ptPlotCoords);
-    applyPalette();
+    // The part of a bar past the capacity, hatched red over the stack (rebuilt each time;
+    // the capacity line and its label stay).
+    for (QCPItemRect* r : m_overItems) m_plot->removeItem(r);
+    m_overItems.clear();
     m_capacity->point1->setCoords(-1, capacity);
     m_capacity->point2->setCoords(1, capacity);
     m_capacityLabel->position->setCoords(0.99, capacity);
@@ -141,21 +137,25 @@ void MemoryChart::refresh()
         if (total <= capacity) continue;
         ++m_overBudget;
         auto* over = new QCPItemRect(m_plot);
+        m_overItems.push_back(over);
         over->topLeft->setCoords(double(s) - 0.3, total);
         over->bottomRight->setCoords(double(s) + 0.3, capacity);
-        QColor fill = err;
-        fill.setAlpha(110);
-        over->setBrush(QBrush(fill));
-        over->setPen(QPen(err, 2));
+        // Hatched, not filled: the terms under it stay readable.
+        over->setBrush(QBrush(err, Qt::BDiagPattern));
+        over->setPen(QPen(err, 2.5));
     }
 
     const int n = std::max<int>(1, int(stages.size()));
     m_plot->xAxis->setRange(-0.6, n - 0.4);
     m_plot->yAxis->setRange(0, top * 1.12);
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    if (!m_ticker) {
+        m_ticker.reset(new QCPAxisTickerText);
+        m_plot->xAxis->setTicker(m_ticker);
+    }
+    auto& ticker = m_ticker;
+    ticker->clear();
     const int every = std::max(1, n / 16);
     for (int s = 0; s < n; s += every) ticker->addTick(s, n == 1 ? QStringLiteral("every GPU") : QStringLiteral("stage %1").arg(s));
-    m_plot->xAxis->setTicker(ticker);
     m_plot->xAxis->setLabel(n > 1 ? QStringLiteral("pipeline stage") : QString());
     m_summary->setText(summary());
     m_plot->replot(QCustomPlot::rpQueuedReplot); // coalesced with other edits of this frame

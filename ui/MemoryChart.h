@@ -5,12 +5,15 @@
 
 #include "core/planner/Estimate.h"
 
+#include <QSharedPointer>
 #include <QWidget>
 
 #include <vector>
 
 class QCustomPlot;
 class QCPBars;
+class QCPAxisTickerText;
+class QCPItemRect;
 class QCPItemStraightLine;
 class QCPItemText;
 class QLabel;
@@ -45,6 +48,8 @@ private:
     std::vector<QCPBars*> m_bars;
     QCPItemStraightLine* m_capacity;
     QCPItemText* m_capacityLabel;
+    std::vector<QCPItemRect*> m_overItems;
+    QSharedPointer<QCPAxisTickerText> m_ticker;
     QLabel* m_summary;
     int m_overBudget = 0;
 };

@@ -301,18 +301,24 @@ void MeshView::paintEvent(QPaintEvent*)
     cellFont.setPixelSize(std::max(7, int(m_cellSize * 0.32)));
     p.setFont(cellFont);
     const QColor error = errorColor(pal);
+    // Hundreds of small cells: square and aliased is as clear and several times cheaper
+    // to rasterise than antialiased rounded corners (the drag budget is one frame).
+    const bool fine = m_cellSize >= 30;
+    p.setRenderHint(QPainter::Antialiasing, fine);
     for (const Cell& c : m_cells) {
-        const double radius = std::min(4.0, m_cellSize * 0.15);
+        const double radius = fine ? std::min(4.0, m_cellSize * 0.15) : 0.0;
         if (c.rank < 0) {
             p.setPen(QPen(pal.color(QPalette::Mid), 1, Qt::DashLine));
             p.setBrush(QBrush(pal.color(QPalette::Mid), Qt::BDiagPattern));
-            p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
+            if (fine) p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
+            else p.drawRect(c.rect.adjusted(1, 1, -1, -1));
             continue;
         }
         const QColor fill = categoryColor(c.colorKey);
         p.setPen(c.tpCrossesNode ? QPen(error, std::max(2.0, m_cellSize * 0.08)) : QPen(fill.darker(130), 1));
         p.setBrush(fill);
-        p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
+        if (fine) p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
+        else p.drawRect(c.rect.adjusted(1, 1, -1, -1));
         if (m_cellSize >= 18) {
             p.setPen(textOn(fill));
             p.drawText(c.rect, Qt::AlignCenter, QString::number(c.rank));

@@ -116,6 +116,8 @@ ModelPanel::ModelPanel(PlanDocument* doc, QWidget* parent)
 void ModelPanel::refresh()
 {
     const ModelSpec& m = m_doc->model();
+    if (m_shown && sameModel(*m_shown, m)) return; // a plan edit: nothing here changed
+    m_shown = m;
     m_editor->setModel(m);
     m_summary->setText(QStringLiteral("<b>%1</b> — %2 parameters · L %3 · C %4 · NH %5 · KV %6 · V %7")
                            .arg(QString::fromStdString(m.name).toHtmlEscaped(), formatCount(double(m.parameterCount())))

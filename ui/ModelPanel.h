@@ -2,7 +2,11 @@
 // custom model, and import of a Hugging Face config.json by file dialog or drag-and-drop.
 #pragma once
 
+#include "core/spec/ModelSpec.h"
+
 #include <QWidget>
+
+#include <optional>
 
 class QComboBox;
 class QLabel;
@@ -51,6 +55,7 @@ private:
     ModelEditor* m_editor;
     QLabel* m_message;
     QLabel* m_summary;
+    std::optional<ModelSpec> m_shown;
 };
 
 } // namespace meshwork::ui

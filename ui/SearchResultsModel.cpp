@@ -70,7 +70,9 @@ QVariant SearchResultsModel::data(const QModelIndex& index, int role) const
         return f;
     }
     if (role == Qt::TextAlignmentRole)
-        return int((index.column() >= TokensPerS || index.column() <= Cp ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
+        return int((index.column() == Sp || index.column() == Offload || index.column() == Recompute ? Qt::AlignLeft
+                                                                                                    : Qt::AlignRight)
+                   | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole) {
         QString t = r.pareto ? QStringLiteral("on the Pareto front: no other plan is both faster and has more headroom\n")
                              : QString();
@@ -85,8 +87,8 @@ QVariant SearchResultsModel::headerData(int section, Qt::Orientation o, int role
     if (o != Qt::Horizontal) return {};
     if (role == Qt::ToolTipRole && section == Pareto) return QStringLiteral("★: on the Pareto front of tokens/s against headroom");
     if (role != Qt::DisplayRole) return {};
-    static const char* names[] = {"★", "dp", "tp", "pp", "vpp", "cp", "sp", "zero", "offload", "recompute", "micro-batch",
-                                  "tokens/s", "TFLOPS/GPU", "MFU", "GiB/GPU", "headroom GiB"};
+    static const char* names[] = {"★", "tokens/s", "TFLOPS/GPU", "MFU", "GiB/GPU", "headroom GiB",
+                                  "dp", "tp", "pp", "vpp", "cp", "sp", "zero", "offload", "recompute", "micro-batch"};
     return section >= 0 && section < ColumnCount ? QString::fromUtf8(names[section]) : QVariant();
 }
 

@@ -13,8 +13,9 @@ namespace meshwork::ui {
 class SearchResultsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Pareto, Dp, Tp, Pp, Vpp, Cp, Sp, Zero, Offload, Recompute, MicroBatch,
-                  TokensPerS, Tflops, Mfu, MemoryGiB, HeadroomGiB, ColumnCount };
+    // What a plan achieves first, then how it is laid out.
+    enum Column { Pareto, TokensPerS, Tflops, Mfu, MemoryGiB, HeadroomGiB,
+                  Dp, Tp, Pp, Vpp, Cp, Sp, Zero, Offload, Recompute, MicroBatch, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     explicit SearchResultsModel(QObject* parent = nullptr);

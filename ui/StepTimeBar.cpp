@@ -37,8 +37,13 @@ StepTimeBar::StepTimeBar(QWidget* parent) : QWidget(parent)
 
 void StepTimeBar::setTerms(std::vector<std::pair<QString, double>> terms)
 {
+    const int columnsBefore = columnsFor(width());
     m_terms = std::move(terms);
-    updateGeometry();
+    // Relayout only when the legend's shape changes: a drag must not relayout the dock.
+    if (columnsFor(width()) != columnsBefore || m_terms.size() != m_shapeTerms) {
+        m_shapeTerms = m_terms.size();
+        updateGeometry();
+    }
     update();
 }
 

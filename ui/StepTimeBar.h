@@ -31,6 +31,7 @@ private:
     QString legendText(const QString& name, double seconds) const;
 
     std::vector<std::pair<QString, double>> m_terms;
+    size_t m_shapeTerms = 0;
 };
 
 } // namespace meshwork::ui

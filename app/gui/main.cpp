@@ -20,10 +20,8 @@ using meshwork::ui::MainWindow;
 int main(int argc, char** argv)
 {
     QApplication app(argc, argv);
-    Q_INIT_RESOURCE(meshwork);
     QApplication::setOrganizationName(QStringLiteral("meshwork"));
     QApplication::setApplicationName(QStringLiteral("meshwork"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/meshwork.svg")));
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("Plan and run distributed LLM training."));
