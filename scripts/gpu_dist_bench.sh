@@ -47,8 +47,10 @@ run() {
       > "$dir/rank$r.log" 2>&1 &
     pids+=($!)
   done
-  for p in "${pids[@]}"; do
-    if ! wait "$p"; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
+  # The first rank to fail stops the others (as LocalLauncher does), so no rank waits out its
+  # collective timeout.
+  for ((k = 0; k < n; k++)); do
+    if ! wait -n "${pids[@]}"; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
   done
   echo "$rc" > "$dir/rc"
 }
@@ -92,7 +94,7 @@ PYEOF
 
 # Batch per GPU stays fixed (weak scaling): global batch = micro-batch x dp.
 G="--model gpt2-124m --seq 1024 --micro-batch 8 --precision bf16"
-L="--model llama-1b --seq 2048 --micro-batch 2 --precision bf16 --recompute selective"
+L="--model llama-1b --seq 2048 --micro-batch 2 --precision bf16"
 NAMES=()
 bench() { local name=$1 n=$2; shift 2; [ "$n" -le "$NGPU" ] || return 0; run "$name" "$n" "$@"; NAMES+=("$name"); }
 MODELS=${MODELS:-gpt2 llama}
