@@ -113,8 +113,15 @@ RunResult Trainer::runUnguarded()
     const int64_t microBatches = plan.microBatches();
 
     TokenDataset data = loadDataset(c.data, c.model.vocab, c.seed, c.valFraction);
-    TokenLoader trainLoader(data.train, B, T, g.dpRank, g.dpSize, "training");
-    TokenLoader valLoader(data.val, B, T, g.dpRank, g.dpSize, "validation");
+    auto loader = [&](const std::vector<int32_t>& tokens, const char* split) {
+        try {
+            return TokenLoader(tokens, B, T, g.dpRank, g.dpSize, split);
+        } catch (const TrainError& e) {
+            throw TrainError(e.kind(), data.description + ": " + e.what()); // name the file too
+        }
+    };
+    TokenLoader trainLoader = loader(data.train, "training");
+    TokenLoader valLoader = loader(data.val, "validation");
 
     TransformerModel model(c.model, plan.recompute, device);
     const int64_t expected = c.model.allocatedParameterCount();

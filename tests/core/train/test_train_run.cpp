@@ -91,8 +91,9 @@ private slots:
         QCOMPARE(model.parameterCount(), spec.allocatedParameterCount());
 
         const at::Tensor idx = at::randint(0, 256, {2, 16}, at::TensorOptions().dtype(at::kLong));
+        const at::Tensor tgt = at::randint(0, 256, {2, 16}, at::TensorOptions().dtype(at::kLong));
         model.zeroGrad();
-        at::Tensor loss = model.loss(idx, idx);
+        at::Tensor loss = model.loss(idx, tgt);
         // Small random weights: the loss starts near ln(V).
         QVERIFY(std::abs(loss.item<double>() - std::log(256.0)) < 0.2);
         loss.backward();
