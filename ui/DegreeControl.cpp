@@ -52,6 +52,9 @@ int DegreeControl::value() const { return m_spin->value(); }
 
 void DegreeControl::setValue(int v)
 {
+    // QSpinBox::setValue rewrites (and repaints) its text even when the value is the same:
+    // skip it, or every edit repaints every control.
+    if (v == m_spin->value() && v == m_slider->value()) return;
     QSignalBlocker b1(m_slider), b2(m_spin);
     if (v > m_slider->maximum()) m_slider->setMaximum(v);
     m_slider->setValue(v);
@@ -60,8 +63,10 @@ void DegreeControl::setValue(int v)
 
 void DegreeControl::setMaximum(int maximum)
 {
+    const int m = std::max({maximum, m_spin->value(), m_slider->minimum() + 1});
+    if (m == m_slider->maximum()) return;
     QSignalBlocker b(m_slider);
-    m_slider->setMaximum(std::max({maximum, m_spin->value(), m_slider->minimum() + 1}));
+    m_slider->setMaximum(m);
 }
 
 void DegreeControl::emitEdit(int v)

@@ -77,8 +77,9 @@ MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     issuesScroll->setWidget(m_issues);
     issuesScroll->setWidgetResizable(true);
     issuesScroll->setFrameShape(QFrame::NoFrame);
-    issuesScroll->setMaximumHeight(fontMetrics().height() * 7);
-    issuesScroll->setMinimumHeight(fontMetrics().height() * 2);
+    // A fixed height: a list that grows and shrinks during a drag would resize the mesh
+    // and repaint it all every frame. Longer lists scroll.
+    issuesScroll->setFixedHeight(fontMetrics().lineSpacing() * 4 + 6);
     m_issues->setObjectName(QStringLiteral("meshIssues"));
 
     auto* layout = new QVBoxLayout(this);
@@ -129,7 +130,7 @@ void MeshPanel::refresh()
             c->setMaximum(QLatin1String(name) == QLatin1String("dp") ? world : std::min(world, 64));
         c->setValue(v);
     }
-    {
+    if (m_orderBox->currentText() != QString::fromStdString(p.order)) {
         QSignalBlocker block(m_orderBox);
         const QString order = QString::fromStdString(p.order);
         const int idx = m_orderBox->findText(order);

@@ -6,6 +6,7 @@
 #include <QHelpEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QStaticText>
 #include <QToolTip>
 
 #include <algorithm>
@@ -228,6 +229,22 @@ QString MeshView::toolTipFor(const Cell& c) const
     return t;
 }
 
+const QStaticText& MeshView::rankLabel(int rank, const QFont& font) const
+{
+    if (font != m_labelFont) {
+        m_labels.clear();
+        m_labelFont = font;
+    }
+    if (size_t(rank) >= m_labels.size()) m_labels.resize(size_t(rank) + 1);
+    QStaticText& t = m_labels[size_t(rank)];
+    if (t.text().isEmpty()) {
+        t.setText(QString::number(rank));
+        t.setTextFormat(Qt::PlainText);
+        t.prepare(QTransform(), font);
+    }
+    return t;
+}
+
 bool MeshView::event(QEvent* e)
 {
     if (e->type() == QEvent::ToolTip) {
@@ -320,8 +337,12 @@ void MeshView::paintEvent(QPaintEvent*)
         if (fine) p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
         else p.drawRect(c.rect.adjusted(1, 1, -1, -1));
         if (m_cellSize >= 18) {
+            // Laid-out rank numbers are cached (QStaticText): shaping 512 strings per frame
+            // was most of a drag's paint time.
+            const QStaticText& label = rankLabel(c.rank, cellFont);
             p.setPen(textOn(fill));
-            p.drawText(c.rect, Qt::AlignCenter, QString::number(c.rank));
+            const QSizeF size = label.size();
+            p.drawStaticText(QPointF(c.rect.center().x() - size.width() / 2, c.rect.center().y() - size.height() / 2), label);
         }
     }
     p.setFont(font());

@@ -8,6 +8,8 @@
 #include "core/spec/RankLayout.h"
 #include "ui/PlanState.h"
 
+#include <QFont>
+#include <QStaticText>
 #include <QWidget>
 
 #include <optional>
@@ -55,6 +57,7 @@ private:
     void rebuild();
     void relayout();
     QString toolTipFor(const Cell& c) const;
+    const QStaticText& rankLabel(int rank, const QFont& font) const;
 
     PlanState m_state;
     Estimate m_estimate;
@@ -67,6 +70,8 @@ private:
     QStringList m_crossNode;
     double m_cellSize = 0;
     QRectF m_legendRect;
+    mutable std::vector<QStaticText> m_labels; // rank numbers, laid out once per font
+    mutable QFont m_labelFont;
 };
 
 } // namespace meshwork::ui

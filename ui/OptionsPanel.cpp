@@ -21,8 +21,10 @@ void fillEnum(QComboBox* box, std::initializer_list<E> values)
 
 void select(QComboBox* box, int data)
 {
+    const int i = box->findData(data);
+    if (i == box->currentIndex()) return;
     QSignalBlocker b(box);
-    box->setCurrentIndex(box->findData(data));
+    box->setCurrentIndex(i);
 }
 } // namespace
 
@@ -133,7 +135,7 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
 void OptionsPanel::refresh()
 {
     const Plan& p = m_doc->plan();
-    {
+    if (m_sp->isChecked() != p.sp) {
         QSignalBlocker b(m_sp);
         m_sp->setChecked(p.sp);
     }
@@ -144,10 +146,11 @@ void OptionsPanel::refresh()
     select(m_optimizer, int(p.optimizer));
     select(m_target, int(m_doc->target()));
     QSignalBlocker b1(m_offloadFraction), b2(m_globalBatch), b3(m_seq);
-    m_offloadFraction->setValue(p.offloadFraction);
+    // Only what changed: QSpinBox::setValue repaints even when the value is the same.
+    if (m_offloadFraction->value() != p.offloadFraction) m_offloadFraction->setValue(p.offloadFraction);
     m_microBatch->setValue(int(p.microBatch));
-    m_globalBatch->setValue(int(p.effectiveGlobalBatch()));
-    m_seq->setValue(int(p.seq));
+    if (m_globalBatch->value() != p.effectiveGlobalBatch()) m_globalBatch->setValue(int(p.effectiveGlobalBatch()));
+    if (m_seq->value() != p.seq) m_seq->setValue(int(p.seq));
 }
 
 } // namespace meshwork::ui

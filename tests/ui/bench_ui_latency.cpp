@@ -5,6 +5,9 @@
 //   bench_ui_latency [--platform offscreen]   (QT_QPA_PLATFORM=offscreen works too)
 #include "core/spec/Catalog.h"
 #include "ui/DegreeControl.h"
+#include "ui/EstimatePanel.h"
+#include "ui/MemoryChart.h"
+#include "ui/MeshView.h"
 #include "ui/MainWindow.h"
 #include "ui/MeshPanel.h"
 #include "ui/OptionsPanel.h"
@@ -14,7 +17,10 @@
 #include <QElapsedTimer>
 #include <QSlider>
 
+#include <qcustomplot.h>
+
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <vector>
 
@@ -22,6 +28,20 @@ using namespace meshwork;
 using namespace meshwork::ui;
 
 namespace {
+
+// With --paints: which widgets repaint during the drags (a repaint that is not needed is
+// the usual reason a frame runs long).
+class PaintCounter : public QObject {
+public:
+    std::map<QString, int> counts;
+    bool eventFilter(QObject* o, QEvent* e) override
+    {
+        if (e->type() == QEvent::Paint) ++counts[QString::fromLatin1(o->metaObject()->className())];
+        if (e->type() == QEvent::Resize && o->isWidgetType())
+            ++counts[QStringLiteral("resize ") + QString::fromLatin1(o->metaObject()->className()) + QLatin1Char(' ') + o->objectName()];
+        return false;
+    }
+};
 
 struct Figures { double worst = 0, median = 0, medianEdit = 0; int frames = 0, over = 0; };
 
@@ -71,6 +91,8 @@ int main(int argc, char** argv)
     window.resize(1480, 920);
     window.show();
     QApplication::processEvents();
+    PaintCounter paints;
+    if (QApplication::arguments().contains(QStringLiteral("--paints"))) app.installEventFilter(&paints);
 
     struct Scene { const char* name; const char* model; int nodes; int tp; int pp; };
     const Scene scenes[] = {{"gpt2-124m on 1x8 H100", "gpt2-124m", 1, 1, 1},
@@ -93,6 +115,17 @@ int main(int argc, char** argv)
         for (const char* d : {"dp", "tp", "pp", "vpp", "cp"})
             sliders.emplace_back(QString::fromLatin1(d), window.meshPanel()->degree(QString::fromLatin1(d))->slider());
         sliders.emplace_back(QStringLiteral("micro-batch"), window.optionsPanel()->microBatch()->slider());
+        // What one repaint of each live widget costs in this scene (mean of 30).
+        auto cost = [](auto&& f) {
+            QElapsedTimer t;
+            t.start();
+            for (int i = 0; i < 30; ++i) f();
+            return t.nsecsElapsed() / 1e6 / 30;
+        };
+        std::printf("%-26s paint ms: mesh %.2f, memory replot %.2f, estimate panel %.2f, whole window %.2f\n", sc.name,
+                    cost([&] { window.meshPanel()->view()->repaint(); }),
+                    cost([&] { window.memoryChart()->plot()->replot(QCustomPlot::rpImmediateRefresh); }),
+                    cost([&] { window.estimatePanel()->repaint(); }), cost([&] { window.repaint(); }));
         for (auto& [name, slider] : sliders) {
             const Figures f = drag(slider);
             std::printf("%-26s %-12s %7d %10.2f %10.2f %10.2f %8d\n", sc.name, qPrintable(name), f.frames, f.medianEdit, f.median,
@@ -105,5 +138,7 @@ int main(int argc, char** argv)
     }
     std::printf("worst frame: %.2f ms over %d frames (%d over 16 ms); platform %s\n", worstOverall, frames, over,
                 qPrintable(QApplication::platformName()));
+    for (const auto& [cls, n] : paints.counts)
+        if (n >= frames / 4) std::printf("  painted %6d times: %s\n", n, qPrintable(cls));
     return 0;
 }

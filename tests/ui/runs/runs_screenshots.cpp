@@ -60,14 +60,15 @@ int main(int argc, char** argv)
 
     auto runOnce = [&](const QString& name, int64_t seq, double lr, qint64 steps, bool shootLive) {
         Plan plan;
-        plan.microBatch = 8;
+        plan.microBatch = 4;
         plan.seq = seq;
         RunOptions o;
         o.name = name;
         o.steps = steps;
         o.lr = lr;
-        o.evalEvery = 25;
-        o.checkpointEvery = 100;
+        o.evalEvery = 10;
+        o.checkpointEvery = 30;
+        o.threads = 1;
         QSignalSpy done(&w, &RunsWorkspace::runFinished);
         const QString id = w.launch(nano, plan, o, &cluster);
         if (id.isEmpty()) {
@@ -88,9 +89,9 @@ int main(int argc, char** argv)
         return id;
     };
     QStringList ids;
-    ids << runOnce(QStringLiteral("nano seq 64, lr 1e-3"), 64, 1e-3, 250, true);
-    ids << runOnce(QStringLiteral("nano seq 32, lr 1e-3"), 32, 1e-3, 250, false);
-    ids << runOnce(QStringLiteral("nano seq 64, lr 3e-3"), 64, 3e-3, 250, false);
+    ids << runOnce(QStringLiteral("nano seq 64, lr 1e-3"), 64, 1e-3, 60, true);
+    ids << runOnce(QStringLiteral("nano seq 32, lr 1e-3"), 32, 1e-3, 60, false);
+    ids << runOnce(QStringLiteral("nano seq 64, lr 3e-3"), 64, 3e-3, 60, false);
     ids.removeAll(QString());
     if (ids.size() < 2) return 1;
     w.browser()->refresh();
