@@ -98,6 +98,33 @@ int main(int argc, char** argv)
     std::printf("bench_replot: %d runs x %d points, %d repeats, chart plot area %d px wide\n", kRuns, kPoints, kRepeats, columns);
     // replotNow() draws all six charts; only the loss chart has data here.
     const double lossMs = timeCharts("loss chart, 8 x 100k, EMA 0.6 + raw, decimated", {loss});
+    {
+        // Where the time goes: the data side (EMA, decimation, setData) alone, then drawing alone.
+        QList<const RunTrace*> runs;
+        for (int r = 0; r < kRuns; ++r) runs << charts.run(QStringLiteral("run%1").arg(r));
+        std::vector<double> syncMs, drawMs;
+        for (int k = 0; k < kRepeats; ++k) {
+            QElapsedTimer t;
+            t.start();
+            loss->sync(runs, XAxisKind::Step, 0.6, false);
+            syncMs.push_back(t.nsecsElapsed() / 1e6);
+            t.restart();
+            loss->replot(QCustomPlot::rpImmediateRefresh);
+            drawMs.push_back(t.nsecsElapsed() / 1e6);
+        }
+        std::printf("%-58s median %6.2f ms\n", "  of which data (EMA + decimation + setData)", median(syncMs));
+        std::printf("%-58s median %6.2f ms\n", "  of which drawing the loss chart", median(drawMs));
+        loss->setNotAntialiasedElements(QCP::aeAll);
+        drawMs.clear();
+        for (int k = 0; k < kRepeats; ++k) {
+            QElapsedTimer t;
+            t.start();
+            loss->replot(QCustomPlot::rpImmediateRefresh);
+            drawMs.push_back(t.nsecsElapsed() / 1e6);
+        }
+        std::printf("%-58s median %6.2f ms\n", "  drawing the loss chart without antialiasing", median(drawMs));
+        loss->setNotAntialiasedElements(QCP::aeNone);
+    }
 
     // 2. Every chart full: 8 runs x 100k points in each of the seven metrics.
     for (int r = 0; r < kRuns; ++r) {

@@ -54,6 +54,8 @@ RunsBrowser::RunsBrowser(RunStore& store, QWidget* parent) : QWidget(parent), m_
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    connect(m_model, &QAbstractItemModel::modelReset, m_view, [this] { m_view->resizeColumnsToContents(); });
 
     m_compare = new QPushButton(tr("&Compare"));
     m_compare->setObjectName(QStringLiteral("compareButton"));
