@@ -4,6 +4,8 @@
 #   planner-*.png      LLaMA-2 70B over 8x8 H100 (tp 8, pp 4, dp 2), mesh coloured by PP stage
 #   tp-groups-*.png    the same plan coloured by TP group
 #   over-budget-*.png  LLaMA-2 13B, plain data parallel on 8 H100: every GPU past its 80 GiB
+#   invalid-*.png      tp 16 over nodes of 8 and pp 3 for 80 layers: every reason listed, TP groups
+#                      that cross nodes outlined
 #   search-*.png       the search results for the 70B plan, Pareto front starred
 # Usage: scripts/screenshots.sh [path/to/meshwork]   (default: build/bin/meshwork)
 set -euo pipefail
@@ -20,6 +22,8 @@ for palette in light dark; do
          --screenshot "$OUT/tp-groups-$palette.png"
   "$BIN" --open "$OUT/over-budget.meshwork.json" --palette "$palette" --state memory \
          --screenshot "$OUT/over-budget-$palette.png"
+  "$BIN" --open "$OUT/invalid-layout.meshwork.json" --palette "$palette" --color-axis tp \
+         --screenshot "$OUT/invalid-$palette.png"
   "$BIN" --open "$OUT/llama2-70b-8x8.meshwork.json" --palette "$palette" --state search \
          --screenshot "$OUT/search-$palette.png"
 done

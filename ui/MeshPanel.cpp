@@ -79,7 +79,7 @@ MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     issuesScroll->setFrameShape(QFrame::NoFrame);
     // A fixed height: a list that grows and shrinks during a drag would resize the mesh
     // and repaint it all every frame. Longer lists scroll.
-    issuesScroll->setFixedHeight(fontMetrics().lineSpacing() * 4 + 6);
+    issuesScroll->setFixedHeight(fontMetrics().lineSpacing() * 5 + 6);
     m_issues->setObjectName(QStringLiteral("meshIssues"));
 
     auto* layout = new QVBoxLayout(this);
