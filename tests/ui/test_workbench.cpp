@@ -23,7 +23,9 @@
 #include <QComboBox>
 #include <QPushButton>
 #include <QDockWidget>
+#include <QDropEvent>
 #include <QFile>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSortFilterProxyModel>
@@ -73,6 +75,7 @@ private slots:
     void undoRedoRestoresExactPlans();
     void sliderDragIsOneUndoStep();
     void hfImportFillsModel();
+    void hfImportByDrop();
     void hfImportErrorKeepsModel();
     void savedPlanReopensIdentical();
     void badFileLosesNothing();
@@ -277,6 +280,28 @@ void TestWorkbench::hfImportFillsModel()
     QVERIFY(w->document()->estimate().memory.totalGiB > 0);
     w->document()->undoStack()->undo();
     QCOMPARE(QString::fromStdString(w->document()->model().name), QStringLiteral("gpt2-124m"));
+}
+
+void TestWorkbench::hfImportByDrop()
+{
+    auto w = makeWindow();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("config.json"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 1024, "n_head": 16,
+      "n_layer": 24, "n_positions": 1024, "vocab_size": 50257})");
+    f.close();
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    // Dropped on the window (not only the model panel): a .json that is no plan is a model.
+    QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(w.get(), &drop);
+    QVERIFY2(w->modelPanel()->importError().isEmpty(), qPrintable(w->modelPanel()->importError()));
+    QCOMPARE(w->document()->model().layers, int64_t(24));
+    QCOMPARE(w->document()->model().hidden, int64_t(1024));
+    QCOMPARE(w->document()->model().heads, int64_t(16));
+    QVERIFY(w->document()->model().ffnKind == FfnKind::Gelu);
 }
 
 void TestWorkbench::hfImportErrorKeepsModel()

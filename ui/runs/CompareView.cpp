@@ -3,6 +3,7 @@
 #include "core/json/Json.h"
 #include "core/runs/RunStore.h"
 #include "ui/Theme.h"
+#include "ui/runs/MetricChart.h"
 #include "ui/runs/RunCharts.h"
 
 #include <QCheckBox>
@@ -60,6 +61,9 @@ QString fmt(const std::optional<double>& v, int decimals, const QString& unit = 
 QString signedPct(const std::optional<double>& v)
 {
     if (!v || !std::isfinite(*v)) return QStringLiteral("–");
+    // err = (p - m) / m * 100, so p / m = 1 + err / 100: past +-1000% the ratio reads better.
+    if (*v >= 1000) return QString::number(1 + *v / 100, 'g', 3) + QStringLiteral("x high");
+    if (*v <= -90) return QString::number(1 / (1 + *v / 100), 'g', 3) + QStringLiteral("x low");
     return (*v >= 0 ? QStringLiteral("+") : QString()) + QString::number(*v, 'f', std::fabs(*v) < 10 ? 1 : 0) + QLatin1Char('%');
 }
 

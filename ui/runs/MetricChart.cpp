@@ -22,6 +22,17 @@ QString shortNumber(double v)
 
 } // namespace
 
+QString predictionErrorText(double predicted, double measured)
+{
+    const double err = (predicted - measured) / measured * 100;
+    // Past +-1000% a percentage stops reading: say how many times apart they are.
+    if (std::fabs(err) >= 1000)
+        return predicted > measured ? QStringLiteral("planner %1x higher").arg(shortNumber(predicted / measured))
+                                    : QStringLiteral("planner %1x lower").arg(shortNumber(measured / predicted));
+    return QStringLiteral("error %1%2%").arg(err >= 0 ? QStringLiteral("+") : QString(),
+                                             QString::number(err, 'f', std::fabs(err) < 100 ? 1 : 0));
+}
+
 const QList<ChartSpec>& runChartSpecs()
 {
     static const QList<ChartSpec> specs = [] {
@@ -160,7 +171,7 @@ void MetricChart::removeRun(RunGraphs& g)
 }
 
 void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& metric, XAxisKind x,
-                              double smoothing, double scale, qsizetype& count, bool full)
+                              double smoothing, double scale, qsizetype& count, bool full, RunGraphs* cache)
 {
     auto it = run.metrics.constFind(metric);
     if (it == run.metrics.constEnd() || it->size() == 0) {
@@ -170,7 +181,27 @@ void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& m
     }
     const MetricPoints& points = *it;
     const QVector<double> xs = xValues(run, points, x);
-    QVector<double> ys = smoothing > 0 ? emaSmooth(points.value, smoothing) : points.value;
+    QVector<double> ys;
+    if (smoothing > 0 && cache) {
+        // Same recurrence as emaSmooth(), resumed where the cache ends.
+        if (full || cache->smoothedWeight != smoothing || cache->smoothed.size() > points.size()) {
+            cache->smoothed.clear();
+            cache->smoothedWeight = smoothing;
+            cache->emaS = cache->emaNorm = 0;
+        }
+        const double a = std::min(smoothing, 0.999);
+        cache->smoothed.reserve(points.size());
+        for (qsizetype i = cache->smoothed.size(); i < points.size(); ++i) {
+            const double v = points.value[i];
+            if (!std::isfinite(v)) { cache->smoothed.append(v); continue; }
+            cache->emaS = a * cache->emaS + (1 - a) * v;
+            cache->emaNorm = a * cache->emaNorm + (1 - a);
+            cache->smoothed.append(cache->emaS / cache->emaNorm);
+        }
+        ys = cache->smoothed;
+    } else {
+        ys = smoothing > 0 ? emaSmooth(points.value, smoothing) : points.value;
+    }
     if (scale != 1)
         for (double& v : ys) v *= scale;
     const qsizetype n = ys.size();
@@ -240,12 +271,7 @@ void MetricChart::updatePrediction(RunGraphs& g, const RunTrace& run, int index)
     g.measuredMean = it == run.metrics.constEnd() ? NAN : steadyMean(it->value);
     QString text = QStringLiteral("planner %1").arg(shortNumber(predicted));
     if (std::isfinite(g.measuredMean) && g.measuredMean > 0) {
-        const double err = (predicted - g.measuredMean) / g.measuredMean * 100;
-        // Past +-1000% a percentage stops reading: say how many times apart they are.
-        const QString errText = std::fabs(err) < 1000
-            ? QStringLiteral("error %1%2%").arg(err >= 0 ? QStringLiteral("+") : QString(), QString::number(err, 'f', std::fabs(err) < 100 ? 1 : 0))
-            : QStringLiteral("planner %1x measured").arg(shortNumber(predicted / g.measuredMean));
-        text += QStringLiteral("\nmeasured %1 · %2").arg(shortNumber(g.measuredMean), errText);
+        text += QStringLiteral(" · measured %1\n%2").arg(shortNumber(g.measuredMean), predictionErrorText(predicted, g.measuredMean));
     }
     g.predictionText->setText(text);
 }
@@ -293,7 +319,7 @@ void MetricChart::sync(const QList<const RunTrace*>& runs, XAxisKind x, double s
             removeGraph(g.raw);
             g.raw = nullptr;
         }
-        updateGraph(g.main, *run, m_spec.metric, x, weight, 1, g.mainCount, full || fresh);
+        updateGraph(g.main, *run, m_spec.metric, x, weight, 1, g.mainCount, full || fresh, &g);
         if (g.raw) updateGraph(g.raw, *run, m_spec.metric, x, 0, 1, g.rawCount, full || fresh);
         if (g.companion) updateGraph(g.companion, *run, m_spec.companion, x, 0, 1, g.companionCount, full || fresh);
         if (g.right) updateGraph(g.right, *run, m_spec.right, x, 0, m_spec.rightScale, g.rightCount, full || fresh);
@@ -330,21 +356,18 @@ void MetricChart::rescale()
             yr = foundY ? QCPRange(std::min(yr.lower, g.predictedValue), std::max(yr.upper, g.predictedValue))
                         : QCPRange(g.predictedValue * 0.9, g.predictedValue * 1.1);
             foundY = true;
-        } else if (g.predictionText && !g.predictionText->text().contains(QLatin1String("off chart"))) {
-            g.predictionText->setText(g.predictionText->text()
-                                      + (g.predictedValue > yr.upper ? QStringLiteral("\n(line off chart, above)")
-                                                                     : QStringLiteral("\n(line off chart, below)")));
         }
     }
     auto pad = [](QCPRange r, bool fromZero) {
         // A flat series (0 GiB on a CPU, constant lr) gets a readable range around its value.
+        const bool nonNegative = r.lower >= 0;
         if (r.size() <= 0) {
             const double half = r.upper == 0 ? 1.0 : std::fabs(r.upper) * 0.1;
             r = QCPRange(r.lower - half, r.upper + half);
         }
         const double m = r.size() * 0.06;
         QCPRange out(r.lower - m, r.upper + m);
-        if (fromZero && r.lower >= 0 && out.lower < 0) out.lower = 0;
+        if (fromZero && nonNegative && out.lower < 0) out.lower = 0;
         return out;
     };
     if (foundX) xAxis->setRange(xr.size() > 0 ? xr : QCPRange(xr.lower - 0.5, xr.upper + 0.5));
@@ -357,6 +380,13 @@ void MetricChart::rescale()
         const double frac = std::min(0.6, 0.15 * labels + 0.04);
         const QCPRange r = yAxis->range();
         yAxis->setRangeUpper(r.lower + r.size() / (1 - frac));
+    }
+    for (RunGraphs& g : m_graphs) {
+        if (!(g.predictedValue > 0) || !g.predictionText || yAxis->range().contains(g.predictedValue)) continue;
+        if (!g.predictionText->text().contains(QLatin1String("off chart")))
+            g.predictionText->setText(g.predictionText->text()
+                                      + (g.predictedValue > yAxis->range().upper ? QStringLiteral("\n(line off chart, above)")
+                                                                                 : QStringLiteral("\n(line off chart, below)")));
     }
     m_settingRange = false;
 }

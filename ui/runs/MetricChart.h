@@ -29,6 +29,9 @@ struct ChartSpec {
     bool logY = false;
 };
 
+// "error +12.0%", or past +-1000% "planner 2800x higher": predicted against measured.
+QString predictionErrorText(double predicted, double measured);
+
 // The six charts of the run view, in grid order.
 const QList<ChartSpec>& runChartSpecs();
 
@@ -73,11 +76,14 @@ private:
         double measuredMean = NAN;
         // Points already in each graph when it holds the raw series (not decimated).
         qsizetype mainCount = 0, rawCount = 0, companionCount = 0, rightCount = 0;
-        bool mainDecimated = false;
+        // The smoothed main series, extended point by point as the run grows instead of
+        // recomputed from the start at every replot.
+        QVector<double> smoothed;
+        double smoothedWeight = -1, emaS = 0, emaNorm = 0;
     };
     void removeRun(RunGraphs& g);
     void updateGraph(QCPGraph* g, const RunTrace& run, const QString& metric, XAxisKind x, double smoothing,
-                     double scale, qsizetype& count, bool full);
+                     double scale, qsizetype& count, bool full, RunGraphs* cache = nullptr);
     void updatePrediction(RunGraphs& g, const RunTrace& run, int index);
     int columns() const;
 
