@@ -127,7 +127,7 @@ RunResult DistTrainer::runUnguarded()
     TokenLoader valLoader(data.val, B, T, g.dpRank, g.dpSize, "validation");
 
     // Every rank builds the same initial weights from the seed (generated on the CPU). With
-    // tp > 1 each rank keeps its Megatron shard of them (TpModel).
+    // tp > 1 or pp > 1 each rank keeps its shard of them (ParallelModel).
     std::unique_ptr<TransformerModel> whole;
     std::unique_ptr<ParallelModel> split;
     if (plan.tp > 1 || plan.pp > 1) {
@@ -224,7 +224,11 @@ RunResult DistTrainer::runUnguarded()
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
     for (int64_t step = 1; step <= c.steps; ++step) {
-        if (m_context.stopping()) {
+        // Ranks agree on stopping (the launcher signals them at slightly different times), so
+        // all end `cancelled` at the same step instead of some waiting in a collective.
+        at::Tensor stop = at::full({1}, m_context.stopping() ? 1.0f : 0.0f, at::TensorOptions().device(device));
+        allReduceSum(mesh, mesh.world(), stop, "stop agreement");
+        if (stop.item<float>() > 0) {
             m_events.log("info", "stop requested at step " + std::to_string(m_stepsDone));
             m_events.runEnd("cancelled", m_stepsDone);
             result.status = RunStatus::Cancelled;
