@@ -23,6 +23,7 @@
 #include <QComboBox>
 #include <QPushButton>
 #include <QDockWidget>
+#include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFile>
 #include <QMimeData>
@@ -294,9 +295,12 @@ void TestWorkbench::hfImportByDrop()
     f.close();
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(path)});
-    // Dropped on the window (not only the model panel): a .json that is no plan is a model.
+    // Dropped on the model panel, as a file manager does.
+    QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(w->modelPanel(), &enter);
+    QVERIFY(enter.isAccepted());
     QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(w.get(), &drop);
+    QApplication::sendEvent(w->modelPanel(), &drop);
     QVERIFY2(w->modelPanel()->importError().isEmpty(), qPrintable(w->modelPanel()->importError()));
     QCOMPARE(w->document()->model().layers, int64_t(24));
     QCOMPARE(w->document()->model().hidden, int64_t(1024));
