@@ -6,6 +6,7 @@
 #include "ui/ClusterPanel.h"
 #include "ui/DegreeControl.h"
 #include "ui/EstimatePanel.h"
+#include "ui/ExportDialog.h"
 #include "ui/Format.h"
 #include "ui/IssueList.h"
 #include "ui/MainWindow.h"
@@ -20,6 +21,8 @@
 #include "ui/SearchResultsModel.h"
 
 #include <QCheckBox>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QComboBox>
 #include <QPushButton>
 #include <QDockWidget>
@@ -86,6 +89,8 @@ private slots:
     void meshFlagsTpAcrossNodes();
     void clusterPresetRefitsDp();
     void docksAndToolbarsHaveNames();
+    void exportShowsEachFormat_data();
+    void exportShowsEachFormat();
 };
 
 void TestWorkbench::initTestCase()
@@ -490,6 +495,29 @@ void TestWorkbench::docksAndToolbarsHaveNames()
     auto w2 = makeWindow();
     QVERIFY(w2->restoreState(state));
     QVERIFY(w2->dock(QStringLiteral("clusterDock"))->isHidden());
+}
+
+void TestWorkbench::exportShowsEachFormat_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::addColumn<QString>("tpKey");
+    QTest::newRow("megatron") << 0 << "--tensor-model-parallel-size";
+    QTest::newRow("colossal-ai") << 2 << "tp_size";
+    QTest::newRow("torchtitan") << 3 << "tensor_parallel_degree";
+}
+
+void TestWorkbench::exportShowsEachFormat()
+{
+    QFETCH(int, format);
+    QFETCH(QString, tpKey);
+    auto w = makeWindow();
+    setDegree(*w, "tp", 2);
+    setDegree(*w, "dp", 4);
+    ExportDialog dialog(w->document()->state());
+    dialog.formatBox()->setCurrentIndex(format);
+    QVERIFY2(dialog.text().contains(tpKey), qPrintable(dialog.text().left(400)));
+    dialog.copyToClipboard();
+    QCOMPARE(QGuiApplication::clipboard()->text(), dialog.text());
 }
 
 QTEST_MAIN(TestWorkbench)
