@@ -12,6 +12,7 @@
 #include "ui/PlanFile.h"
 #include "ui/RecentFiles.h"
 #include "ui/SearchPanel.h"
+#include "ui/runs/RunsWorkspace.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -52,6 +53,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     m_estimate = new EstimatePanel(m_doc, this);
     m_memory = new MemoryChart(m_doc, this);
     m_search = new SearchPanel(m_doc, this);
+    m_runs = new RunsWorkspace(m_opts.runsDatabase, this);
 
     addPanel(m_model, QStringLiteral("Model"), QStringLiteral("modelDock"), Qt::LeftDockWidgetArea);
     addPanel(m_cluster, QStringLiteral("Cluster"), QStringLiteral("clusterDock"), Qt::LeftDockWidgetArea);
@@ -59,7 +61,9 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     addPanel(m_options, QStringLiteral("Training options"), QStringLiteral("optionsDock"), Qt::RightDockWidgetArea);
     auto* memoryDock = addPanel(m_memory, QStringLiteral("Memory budget"), QStringLiteral("memoryDock"), Qt::BottomDockWidgetArea);
     auto* searchDock = addPanel(m_search, QStringLiteral("Search"), QStringLiteral("searchDock"), Qt::BottomDockWidgetArea);
+    auto* runsDock = addPanel(m_runs, QStringLiteral("Runs"), QStringLiteral("runsDock"), Qt::BottomDockWidgetArea);
     tabifyDockWidget(memoryDock, searchDock);
+    tabifyDockWidget(memoryDock, runsDock);
     memoryDock->raise();
     resize(1480, 920);
     // Side docks own the full height; the bottom area sits between them under the mesh.
@@ -153,6 +157,9 @@ void MainWindow::createActions()
     QMenu* plan = menuBar()->addMenu(QStringLiteral("&Plan"));
     QAction* searchAct = plan->addAction(QIcon(QStringLiteral(":/icons/search.svg")), QStringLiteral("&Search plans"), this, &MainWindow::showSearch);
     searchAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+    QAction* runAct = plan->addAction(QIcon(QStringLiteral(":/icons/run.svg")), QStringLiteral("&Run…"), this, &MainWindow::runPlan);
+    runAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    runAct->setObjectName(QStringLiteral("runAction"));
     QMenu* presets = plan->addMenu(QStringLiteral("Cluster &preset"));
     for (size_t i = 0; i < clusterPresets().size(); ++i)
         presets->addAction(clusterPresets()[i].name, this, [this, i] { m_cluster->applyPreset(int(i)); });
@@ -173,6 +180,17 @@ void MainWindow::createActions()
     bar->addSeparator();
     bar->addAction(searchAct);
     bar->addAction(exportAct);
+    bar->addAction(runAct);
+}
+
+void MainWindow::runPlan()
+{
+    if (QDockWidget* d = dock(QStringLiteral("runsDock"))) {
+        d->show();
+        d->raise();
+    }
+    const PlanState& s = m_doc->state();
+    m_runs->startRunOn(s.model, s.plan, s.cluster);
 }
 
 void MainWindow::updateTitle()

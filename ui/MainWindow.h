@@ -19,6 +19,7 @@ class OptionsPanel;
 class PlanDocument;
 class RecentFiles;
 class SearchPanel;
+class RunsWorkspace;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -26,6 +27,7 @@ public:
     struct Options {
         bool restoreSettings = true; // geometry and dock layout from QSettings
         bool interactive = true;     // false: no modal dialogs (tests, screenshots); errors go to lastError()
+        QString runsDatabase;        // the run store; empty: $XDG_DATA_HOME/meshwork/runs.sqlite
     };
     explicit MainWindow(Options options, QWidget* parent = nullptr);
     MainWindow() : MainWindow(Options{}) {}
@@ -38,6 +40,7 @@ public:
     MemoryChart* memoryChart() const { return m_memory; }
     EstimatePanel* estimatePanel() const { return m_estimate; }
     SearchPanel* searchPanel() const { return m_search; }
+    RunsWorkspace* runsWorkspace() const { return m_runs; }
     QDockWidget* dock(const QString& objectName) const;
     QString lastError() const { return m_lastError; }
 
@@ -50,6 +53,8 @@ public slots:
     void newPlan();
     void showExport();
     void showSearch();
+    // Starts the open plan as a training run (the Runs panel asks for data, steps, target).
+    void runPlan();
     void resetLayout();
 
 protected:
@@ -71,6 +76,7 @@ private:
     MemoryChart* m_memory;
     EstimatePanel* m_estimate;
     SearchPanel* m_search;
+    RunsWorkspace* m_runs;
     RecentFiles* m_recent = nullptr;
     QLabel* m_statusEstimate;
     QByteArray m_defaultState;
