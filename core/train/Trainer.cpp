@@ -1,5 +1,8 @@
 #include "core/train/Trainer.h"
 
+#include "core/train/OomReport.h"
+#include "core/train/StepMetrics.h"
+
 #include "core/events/EventWriter.h"
 #include "core/json/Json.h"
 #include "core/spec/Flops.h"
@@ -57,12 +60,10 @@ RunResult Trainer::run()
     } catch (const TrainError& e) {
         return fail(e.kind(), e.what());
     } catch (const c10::OutOfMemoryError& e) {
-        // The allocator's own figures; the launcher adds the planner's predicted breakdown for
-        // the same plan under "planner_estimate" (the trainer does not link the planner).
-        Json extra = Json::object();
+        // The allocator's own figures beside the planner's breakdown for the same plan.
         c10::Device device(c10::kCPU);
         if (m_config.device == "cuda") device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(m_context.groups.localRank));
-        extra.set("allocator", allocatorFigures(device)).set("planner_estimate", Json());
+        const Json extra = outOfMemoryDetails(m_config, m_context.groups.worldSize, device);
         std::string msg = e.what_without_backtrace();
         return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
                         + " — lower --micro-batch or --seq, or use --recompute selective/full", extra);
@@ -285,18 +286,8 @@ RunResult Trainer::runUnguarded()
         const double seconds = std::chrono::duration<double>(now - last).count();
         last = now;
         if (std::isfinite(lossValue)) {
-            StepEvent e;
-            e.step = step;
-            e.loss = lossValue;
-            e.lr = lr;
-            e.gradNorm = std::isfinite(gradNorm) ? gradNorm : -1;
-            e.tokens = step * tokensPerStep;
-            e.tokensPerS = seconds > 0 ? static_cast<double>(tokensPerStep) / seconds : 0;
-            e.tflops = flopsPerToken * e.tokensPerS / static_cast<double>(g.worldSize) / 1e12;
-            e.mfu = peak > 0 ? e.tflops / peak : 0;
-            e.stepMs = seconds * 1000.0;
-            e.memPeakGiB = peakMemoryGiB(device);
-            m_events.step(e);
+            const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
+            m_events.step(makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device)));
             result.lastLoss = lossValue;
         }
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {

@@ -1,5 +1,7 @@
 #include "core/train/dist/DistTrainer.h"
 
+#include "core/train/OomReport.h"
+#include "core/train/StepMetrics.h"
 #include "core/events/EventWriter.h"
 #include "core/json/Json.h"
 #include "core/spec/Flops.h"
@@ -43,10 +45,10 @@ RunResult DistTrainer::run()
 {
     RunResult failed;
     failed.status = RunStatus::Failed;
-    auto fail = [&](TrainErrorKind kind, const std::string& message) {
+    auto fail = [&](TrainErrorKind kind, const std::string& message, const Json& extra = Json()) {
         failed.errorKind = kind;
         failed.steps = m_stepsDone;
-        m_events.error(toString(kind), "rank " + std::to_string(m_dist.rank) + ": " + message);
+        m_events.error(toString(kind), "rank " + std::to_string(m_dist.rank) + ": " + message, extra);
         m_events.runEnd("failed", m_stepsDone);
         return failed;
     };
@@ -55,9 +57,12 @@ RunResult DistTrainer::run()
     } catch (const TrainError& e) {
         return fail(e.kind(), e.what());
     } catch (const c10::OutOfMemoryError& e) {
+        c10::Device device(c10::kCPU);
+        if (m_config.device == "cuda") device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(m_context.groups.localRank));
+        const Json extra = outOfMemoryDetails(m_config, m_dist.worldSize, device);
         std::string msg = e.what_without_backtrace();
         return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
-                                             + " — lower --micro-batch or --seq, raise --zero, or use --recompute");
+                                             + " — lower --micro-batch or --seq, raise --zero, or use --recompute", extra);
     } catch (const std::bad_alloc&) {
         return fail(TrainErrorKind::Oom, "host out of memory; lower --micro-batch or --seq");
     } catch (const c10::DistBackendError& e) {
@@ -313,18 +318,8 @@ RunResult DistTrainer::runUnguarded()
         const double seconds = std::chrono::duration<double>(now - last).count();
         last = now;
         if (std::isfinite(lossValue)) {
-            StepEvent e;
-            e.step = step;
-            e.loss = lossValue;
-            e.lr = lr;
-            e.gradNorm = std::isfinite(gradNorm) ? gradNorm : -1;
-            e.tokens = step * tokensPerStep;
-            e.tokensPerS = seconds > 0 ? static_cast<double>(tokensPerStep) / seconds : 0;
-            e.tflops = flopsPerToken * e.tokensPerS / static_cast<double>(g.worldSize) / 1e12;
-            e.mfu = peak > 0 ? e.tflops / peak : 0;
-            e.stepMs = seconds * 1000.0;
-            e.memPeakGiB = peakMemoryGiB(device);
-            m_events.step(e);
+            const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
+            m_events.step(makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device)));
             result.lastLoss = lossValue;
         }
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
