@@ -1,5 +1,6 @@
 #include "core/train/Trainer.h"
 
+#include "core/train/LossScale.h"
 #include "core/train/OomReport.h"
 #include "core/train/StepMetrics.h"
 
@@ -248,19 +249,16 @@ RunResult Trainer::runUnguarded()
 
         bool skip = false;
         if (fp16) {
-            // Dynamic loss scaling (Micikevicius et al. 2018): halve on overflow and skip the
-            // step, double after 2000 clean steps.
-            if (!std::isfinite(gradNorm)) {
-                state.lossScale = std::max(1.0, state.lossScale / 2);
-                state.goodSteps = 0;
+            // Gradients are unscaled before clipping and the optimizer; an overflow skips the step.
+            const double usedScale = state.lossScale;
+            if (!updateLossScale(state.lossScale, state.goodSteps, std::isfinite(gradNorm))) {
                 skip = true;
                 m_events.log("warning", "step " + std::to_string(step) + ": fp16 gradients overflowed; loss scale now "
                                             + formatJsonNumber(state.lossScale));
             } else {
                 at::NoGradGuard noGrad;
-                model.flatGrads().mul_(1.0 / state.lossScale);
-                gradNorm /= state.lossScale;
-                if (++state.goodSteps >= 2000) { state.lossScale *= 2; state.goodSteps = 0; }
+                model.flatGrads().mul_(1.0 / usedScale);
+                gradNorm /= usedScale;
             }
         }
         if (!std::isfinite(lossValue) || (!fp16 && !std::isfinite(gradNorm))) {
