@@ -1,7 +1,7 @@
 #include "core/train/Trainer.h"
 
 #include "core/train/LossScale.h"
-#include "core/train/OomReport.h"
+#include "core/train/RunFailure.h"
 #include "core/train/StepMetrics.h"
 
 #include "core/events/EventWriter.h"
@@ -47,44 +47,21 @@ Trainer::Trainer(const TrainConfig& config, const TrainContext& context, EventWr
 
 RunResult Trainer::run()
 {
-    RunResult failed;
-    failed.status = RunStatus::Failed;
-    auto fail = [&](TrainErrorKind kind, const std::string& message, const Json& extra = Json()) {
-        failed.errorKind = kind;
-        failed.steps = m_stepsDone;
-        m_events.error(toString(kind), message, extra);
-        m_events.runEnd("failed", m_stepsDone);
-        return failed;
-    };
     try {
         return runUnguarded();
-    } catch (const TrainError& e) {
-        return fail(e.kind(), e.what());
-    } catch (const c10::OutOfMemoryError& e) {
-        // The allocator's own figures beside the planner's breakdown for the same plan.
-        c10::Device device(c10::kCPU);
-        if (m_config.device == "cuda") device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(m_context.groups.localRank));
-        const Json extra = outOfMemoryDetails(m_config, m_context.groups.worldSize, device);
-        std::string msg = e.what_without_backtrace();
-        return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
-                        + " — lower --micro-batch or --seq, or use --recompute selective/full", extra);
-    } catch (const std::bad_alloc&) {
-        return fail(TrainErrorKind::Oom, "host out of memory; lower --micro-batch or --seq");
-    } catch (const c10::Error& e) {
-        return fail(TrainErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        return fail(TrainErrorKind::Internal, e.what());
+    } catch (...) {
+        const RunFailure f = describeCurrentFailure(m_config, m_context.groups.worldSize, m_context.groups.localRank);
+        RunResult failed;
+        failed.status = RunStatus::Failed;
+        failed.errorKind = f.kind;
+        failed.steps = m_stepsDone;
+        m_events.error(toString(f.kind), f.message, f.extra);
+        m_events.runEnd("failed", m_stepsDone);
+        return failed;
     }
 }
 
 namespace {
-
-std::string hostName()
-{
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
-}
 
 std::string defaultRunId()
 {

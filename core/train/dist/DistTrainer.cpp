@@ -1,6 +1,6 @@
 #include "core/train/dist/DistTrainer.h"
 
-#include "core/train/OomReport.h"
+#include "core/train/RunFailure.h"
 #include "core/train/StepMetrics.h"
 #include "core/events/EventWriter.h"
 #include "core/json/Json.h"
@@ -43,45 +43,21 @@ DistTrainer::DistTrainer(const TrainConfig& config, const DistConfig& dist, cons
 
 RunResult DistTrainer::run()
 {
-    RunResult failed;
-    failed.status = RunStatus::Failed;
-    auto fail = [&](TrainErrorKind kind, const std::string& message, const Json& extra = Json()) {
-        failed.errorKind = kind;
-        failed.steps = m_stepsDone;
-        m_events.error(toString(kind), "rank " + std::to_string(m_dist.rank) + ": " + message, extra);
-        m_events.runEnd("failed", m_stepsDone);
-        return failed;
-    };
     try {
         return runUnguarded();
-    } catch (const TrainError& e) {
-        return fail(e.kind(), e.what());
-    } catch (const c10::OutOfMemoryError& e) {
-        c10::Device device(c10::kCPU);
-        if (m_config.device == "cuda") device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(m_context.groups.localRank));
-        const Json extra = outOfMemoryDetails(m_config, m_dist.worldSize, device);
-        std::string msg = e.what_without_backtrace();
-        return fail(TrainErrorKind::Oom, "CUDA out of memory: " + msg.substr(0, 400)
-                                             + " — lower --micro-batch or --seq, raise --zero, or use --recompute", extra);
-    } catch (const std::bad_alloc&) {
-        return fail(TrainErrorKind::Oom, "host out of memory; lower --micro-batch or --seq");
-    } catch (const c10::DistBackendError& e) {
-        return fail(TrainErrorKind::Comm, std::string("collective failed: ") + e.what_without_backtrace());
-    } catch (const c10::Error& e) {
-        return fail(TrainErrorKind::Internal, std::string("LibTorch: ") + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        return fail(TrainErrorKind::Internal, e.what());
+    } catch (...) {
+        const RunFailure f = describeCurrentFailure(m_config, m_dist.worldSize, m_context.groups.localRank);
+        RunResult failed;
+        failed.status = RunStatus::Failed;
+        failed.errorKind = f.kind;
+        failed.steps = m_stepsDone;
+        m_events.error(toString(f.kind), "rank " + std::to_string(m_dist.rank) + ": " + f.message, f.extra);
+        m_events.runEnd("failed", m_stepsDone);
+        return failed;
     }
 }
 
 namespace {
-
-std::string hostName()
-{
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
-}
 
 at::Tensor toDevice(const std::vector<int32_t>& tokens, int64_t B, int64_t T, c10::Device device)
 {
