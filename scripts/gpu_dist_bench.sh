@@ -63,7 +63,7 @@ rows, base = [], {}
 for name in names:
     d = os.path.join(out, name)
     files = sorted(glob.glob(os.path.join(d, "events*.jsonl")))
-    ranks = {}
+    ranks, pred = {}, {}
     err = None
     for f in files:
         r = 0 if f.endswith("events.jsonl") else int(f.rsplit("rank", 1)[1].split(".")[0])
@@ -72,23 +72,34 @@ for name in names:
             try: e = json.loads(line)
             except Exception: continue
             if e.get("event") == "step": steps.append(e)
+            if e.get("event") == "run_start" and isinstance(e.get("predicted"), dict): pred[r] = e["predicted"]
             if e.get("event") == "error" and err is None: err = e.get("message", "")[:160]
         ranks[r] = steps
     n = max(len(ranks), 1)
     s0 = ranks.get(0, [])
     if len(s0) < 4:
-        rows.append((name, n, None, None, None, err or "no steps (see rank*.log)")); continue
+        rows.append((name, n, None, None, None, None, None, err or "no steps (see rank*.log)")); continue
     tps = statistics.median(e["tokens_per_s"] for e in s0[3:])
-    mem = [round(max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0), 2) for r in sorted(ranks)]
+    mem = [max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0) for r in sorted(ranks)]
+    pmem = [pred.get(r, {}).get("mem_gib") for r in sorted(ranks)]
+    ptps = pred.get(0, {}).get("tokens_per_s")
     model = name.split("-")[0]
     per = tps / n
     if n == 1: base[model] = per
     eff = per / base[model] if model in base else None
-    rows.append((name, n, per, eff, mem, None))
-print(f"{'configuration':34} {'gpus':>4} {'tokens/s/GPU':>13} {'scaling':>8}  peak GiB per rank")
-for name, n, per, eff, mem, err in rows:
-    if per is None: print(f"{name:34} {n:>4} {'-':>13} {'-':>8}  {err}"); continue
-    print(f"{name:34} {n:>4} {per:13.0f} {('%.1f%%' % (100 * eff)) if eff else '-':>8}  {mem}")
+    rows.append((name, n, per, eff, mem, ptps / n if ptps else None, pmem, None))
+# Memory: the allocator's peak (mem_peak_gib) against the planner's figure for the same stage
+# without CUDA context and reserve (run_start "predicted".mem_gib); error = predicted/measured - 1.
+print(f"{'configuration':24} {'gpus':>4} {'tok/s/GPU':>10} {'predicted':>10} {'scaling':>8}  "
+      f"{'peak GiB per rank':22} {'predicted GiB':22} worst mem error")
+fmt = lambda v: "[" + ", ".join("-" if x is None else f"{x:.2f}" for x in v) + "]"
+for name, n, per, eff, mem, pper, pmem, err in rows:
+    if per is None: print(f"{name:24} {n:>4} {'-':>10} {'-':>10} {'-':>8}  {err}"); continue
+    errs = [p / m - 1 for p, m in zip(pmem, mem) if p is not None and m > 0]
+    worst = max(errs, key=abs) if errs else None
+    print(f"{name:24} {n:>4} {per:10.0f} {('%.0f' % pper) if pper else '-':>10} "
+          f"{('%.1f%%' % (100 * eff)) if eff else '-':>8}  {fmt(mem):22} {fmt(pmem):22} "
+          f"{('%+.1f%%' % (100 * worst)) if worst is not None else '-'}")
 PYEOF
 }
 

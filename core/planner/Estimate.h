@@ -34,6 +34,10 @@ struct StageMemory {
     double reserve = 0;          // allocator fragmentation reserve
     double total = 0;
     double host = 0;             // host RAM for offloaded states
+    // What the framework's caching allocator hands out at its peak (what
+    // torch.cuda.max_memory_allocated and the trainer's mem_peak_gib measure): no CUDA context,
+    // no fragmentation reserve.
+    double allocated() const { return total - context - reserve; }
 };
 
 struct MemoryEstimate {

@@ -1,8 +1,8 @@
 #include "core/train/OomReport.h"
 
 #include "core/planner/Estimate.h"
-#include "core/spec/Catalog.h"
 #include "core/train/Device.h"
+#include "core/train/PlannerPrediction.h"
 #include "core/train/TrainOptions.h"
 
 namespace meshwork {
@@ -11,20 +11,7 @@ Json outOfMemoryDetails(const TrainConfig& config, int worldSize, c10::Device de
 {
     Json details = Json::object();
     details.set("allocator", allocatorFigures(device));
-    const DeviceInfo info = describeDevice(device);
-    ClusterSpec cluster;
-    if (info.gpu) {
-        cluster.gpu = *info.gpu;
-    } else {
-        // A card the catalog does not know: memory terms do not depend on the card's speed,
-        // so any catalog entry serves, with this card's name and capacity.
-        cluster.gpu = gpuCatalog().front();
-        cluster.gpu.id = info.name;
-        cluster.gpu.name = info.name;
-        if (info.memoryGiB > 0) cluster.gpu.memoryGiB = info.memoryGiB;
-    }
-    cluster.nodes = 1;
-    cluster.gpusPerNode = worldSize;
+    const ClusterSpec cluster = localCluster(device, worldSize).cluster;
     const Estimate e = estimate(config.model, cluster, config.plan, Target::Meshwork);
     Json predicted = estimateToJson(e);
     Json out = Json::object();

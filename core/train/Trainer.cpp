@@ -12,6 +12,7 @@
 #include "core/train/LrSchedule.h"
 #include "core/train/Model.h"
 #include "core/train/Optimizer.h"
+#include "core/train/PlannerPrediction.h"
 #include "core/train/ParameterLayout.h"
 #include "core/train/ReferenceDump.h"
 #include "core/train/TokenData.h"
@@ -160,6 +161,7 @@ RunResult Trainer::runUnguarded()
     start.set("gpu", info.gpu ? Json(info.gpu->id) : Json());
     start.set("buffers_gib", static_cast<double>(buffers.totalBytes()) / (1024.0 * 1024.0 * 1024.0));
     if (!resumedFrom.empty()) start.set("resumed_from", resumedFrom).set("resumed_step", state.step);
+    if (Json predicted = plannerPrediction(c, g.worldSize, 0, device); !predicted.isNull()) start.set("predicted", predicted);
     m_events.write("run_start", start);
 
     const LrSchedule schedule{c.lr, c.effectiveMinLr(), c.warmup, std::max<int64_t>(1, c.steps)};

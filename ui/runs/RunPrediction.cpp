@@ -58,7 +58,8 @@ PredictedFigures predictRun(const ModelSpec& model, const Plan& plan, const RunO
         const Estimate e = estimate(model, c, p, Target::Meshwork);
         out.tokensPerS = e.throughput.tokensPerS;
         out.tflops = e.throughput.tflopsPerGpu;
-        out.memGib = e.memory.totalGiB;
+        // The allocator's peak, as the trainer measures mem_peak_gib (no CUDA context, no reserve).
+        out.memGib = e.memory.stages.empty() ? e.memory.totalGiB : e.memory.stages[size_t(e.memory.fullestStage)].allocated();
         if (!e.valid && !e.errors.empty())
             out.source += QStringLiteral("; the planner flags: %1").arg(QString::fromStdString(e.errors.front()));
     } catch (const std::exception& ex) {

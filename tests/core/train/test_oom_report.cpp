@@ -1,7 +1,9 @@
 // An out-of-memory event carries the allocator's figures and the planner's breakdown for
 // the same plan, so a user sees the predicted terms beside what the card had.
 #include "core/spec/Catalog.h"
+#include "core/planner/Estimate.h"
 #include "core/train/OomReport.h"
+#include "core/train/PlannerPrediction.h"
 #include "core/train/TrainOptions.h"
 
 #include <QtTest>
@@ -31,6 +33,44 @@ private slots:
         config.plan.microBatch = 64;
         const Json bigger = outOfMemoryDetails(config, 1, c10::Device(c10::kCPU));
         QVERIFY(bigger.find("planner_estimate")->find("total_gib")->asNumber() > total->asNumber());
+    }
+
+    // run_start's "predicted": the planner's figures for this run's stage, memory as the
+    // allocator counts it (no context, no reserve) so it compares with mem_peak_gib.
+    void predictionIsThePlannersStageEstimate()
+    {
+        TrainConfig config;
+        config.model = *findModel("gpt2-124m");
+        config.plan.microBatch = 8;
+        config.plan.seq = 1024;
+        config.plan.pp = 2;
+        config.plan.globalBatch = 64;
+        LocalCluster local;
+        local.cluster.gpu = *findGpu("h100-sxm");
+        local.cluster.nodes = 1;
+        local.cluster.gpusPerNode = 2;
+        local.knownCard = true;
+        const Estimate e = estimate(config.model, local.cluster, config.plan, Target::Meshwork);
+        QCOMPARE(e.memory.stages.size(), size_t(2));
+        for (int stage : {0, 1}) {
+            const Json p = plannerPrediction(config, local, stage);
+            QVERIFY(p.isObject());
+            const StageMemory& m = e.memory.stages[size_t(stage)];
+            QCOMPARE(p.find("mem_gib")->asNumber(), m.total - m.context - m.reserve);
+            QCOMPARE(p.find("mem_total_gib")->asNumber(), m.total);
+            QCOMPARE(p.find("tokens_per_s")->asNumber(), e.throughput.tokensPerS);
+            QCOMPARE(p.find("tflops")->asNumber(), e.throughput.tflopsPerGpu);
+        }
+        // The stages differ (embeddings on the first, head and logits on the last).
+        QVERIFY(plannerPrediction(config, local, 0).find("mem_gib")->asNumber()
+                != plannerPrediction(config, local, 1).find("mem_gib")->asNumber());
+
+        // A card the catalog does not know: memory still predicted, speed not claimed.
+        local.knownCard = false;
+        const Json unknown = plannerPrediction(config, local, 0);
+        QVERIFY(unknown.find("mem_gib") && !unknown.find("tokens_per_s"));
+        // On the CPU the planner has nothing to say.
+        QVERIFY(plannerPrediction(config, 1, 0, c10::Device(c10::kCPU)).isNull());
     }
 };
 
