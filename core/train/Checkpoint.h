@@ -8,8 +8,14 @@
 
 #include "core/json/Json.h"
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace meshwork {
 
@@ -34,5 +40,33 @@ LoopState loadCheckpoint(const std::string& path, TransformerModel& model, FlatO
 
 // The checkpoint of the highest step in dir; empty when there is none.
 std::string latestCheckpoint(const std::string& dir);
+
+// The file format itself, shared by the single-process checkpoint above and the per-rank
+// parts of a distributed one (dist/DistCheckpoint.h).
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// Writes header (an object; "tensors", the index, is added) and the tensors as fp32 to
+// path.tmp, fsyncs, renames it to path and fsyncs the directory. Throws TrainError (io).
+void writeCheckpointFile(const std::string& path, Json header, const NamedTensors& tensors);
+
+// Writes text to path.tmp, fsyncs, renames it to path and fsyncs the directory (a manifest).
+void writeTextFileAtomically(const std::string& path, const std::string& text);
+
+// Opens a checkpoint file and parses its header; read() then fills tensors in file order.
+class CheckpointReader {
+public:
+    explicit CheckpointReader(const std::string& path); // throws TrainError (io)
+    const Json& header() const { return m_header; }
+    double number(const char* key) const;               // throws TrainError (io) when absent
+    // Copies the stored tensors into `into` (same names, order and sizes as written; a size
+    // that differs is a config error: the checkpoint belongs to another model or layout).
+    void read(const NamedTensors& into);
+
+private:
+    struct Closer { void operator()(std::FILE* f) const { if (f) std::fclose(f); } };
+    std::string m_path;
+    std::unique_ptr<std::FILE, Closer> m_file;
+    Json m_header;
+};
 
 } // namespace meshwork

@@ -30,12 +30,12 @@ std::vector<std::pair<std::string, at::Tensor>> FlatOptimizer::states() const
     return {{"momentum", m_m}};
 }
 
-at::Tensor FlatOptimizer::perTensorNorms(const at::Tensor& flat) const
+at::Tensor FlatOptimizer::perTensorSquaredNorms(const at::Tensor& flat) const
 {
     std::vector<at::Tensor> segments;
     segments.reserve(m_offsets.size());
     for (size_t i = 0; i < m_offsets.size(); ++i) segments.push_back(flat.narrow(0, m_offsets[i], m_sizes[i]));
-    return at::stack(at::_foreach_norm(segments));
+    return at::stack(at::_foreach_norm(segments)).square_();
 }
 
 at::Tensor FlatOptimizer::perElement(const at::Tensor& perTensor) const
@@ -46,13 +46,40 @@ at::Tensor FlatOptimizer::perElement(const at::Tensor& perTensor) const
 
 void FlatOptimizer::step(double lr)
 {
+    at::Tensor squaredNorms = beginStep();
+    if (squaredNorms.defined() && m_normReducer) m_normReducer(squaredNorms);
+    finishStep(lr, squaredNorms);
+}
+
+at::Tensor FlatOptimizer::beginStep()
+{
     at::NoGradGuard noGrad;
     ++m_step;
     const auto& c = m_config;
     const at::Tensor& w = m_params;
+    if (c.kind == Optimizer::Lamb) {
+        // u = m^ / (sqrt(v^) + eps) + lambda w; its norm and the weights' per tensor.
+        const double bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(m_step));
+        const double sbc2 = std::sqrt(1.0 - std::pow(c.beta2, static_cast<double>(m_step)));
+        m_m.lerp_(m_grads, 1.0 - c.beta1);
+        m_v.mul_(c.beta2).addcmul_(m_grads, m_grads, 1.0 - c.beta2);
+        m_update = m_m.div(m_v.sqrt().add_(c.eps * sbc2)).mul_(sbc2 / bc1);
+        if (c.weightDecay != 0 && m_decay > 0)
+            m_update.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
+        return at::stack({perTensorSquaredNorms(w), perTensorSquaredNorms(m_update)});
+    }
+    if (c.kind == Optimizer::Lars) return at::stack({perTensorSquaredNorms(w), perTensorSquaredNorms(m_grads)});
+    return {};
+}
+
+void FlatOptimizer::finishStep(double lr, const at::Tensor& squaredNorms)
+{
+    at::NoGradGuard noGrad;
+    const auto& c = m_config;
+    const at::Tensor& w = m_params;
     const at::Tensor& g = m_grads;
 
-    if (c.kind == Optimizer::AdamW || c.kind == Optimizer::Lamb) {
+    if (c.kind == Optimizer::AdamW) {
         const double bc1 = 1.0 - std::pow(c.beta1, static_cast<double>(m_step));
         const double bc2 = 1.0 - std::pow(c.beta2, static_cast<double>(m_step));
         m_m.lerp_(g, 1.0 - c.beta1);
@@ -61,18 +88,17 @@ void FlatOptimizer::step(double lr)
         // fewer over the buffer than dividing v by bc2 first.
         const double sbc2 = std::sqrt(bc2);
         at::Tensor denom = m_v.sqrt().add_(c.eps * sbc2);
-        if (c.kind == Optimizer::AdamW) {
-            if (c.weightDecay != 0 && m_decay > 0) w.narrow(0, 0, m_decay).mul_(1.0 - lr * c.weightDecay);
-            w.addcdiv_(m_m, denom, -lr * sbc2 / bc1);
-            return;
-        }
-        // LAMB: u = m^ / (sqrt(v^) + eps) + lambda w, then the per-tensor trust ratio.
-        at::Tensor u = m_m.div(denom).mul_(sbc2 / bc1);
-        if (c.weightDecay != 0 && m_decay > 0)
-            u.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
-        const at::Tensor wn = perTensorNorms(w), un = perTensorNorms(u);
+        if (c.weightDecay != 0 && m_decay > 0) w.narrow(0, 0, m_decay).mul_(1.0 - lr * c.weightDecay);
+        w.addcdiv_(m_m, denom, -lr * sbc2 / bc1);
+        return;
+    }
+    if (c.kind == Optimizer::Lamb) {
+        // The per-tensor trust ratio r = |w| / |u| when both are positive, else 1.
+        const at::Tensor norms = squaredNorms.sqrt();
+        const at::Tensor wn = norms[0], un = norms[1];
         const at::Tensor r = at::where((wn > 0).logical_and_(un > 0), wn / un, at::ones_like(wn));
-        w.addcmul_(u, perElement(r), -lr);
+        w.addcmul_(m_update, perElement(r), -lr);
+        m_update.reset();
         return;
     }
 
@@ -80,7 +106,8 @@ void FlatOptimizer::step(double lr)
     at::Tensor d = g.clone();
     if (c.weightDecay != 0 && m_decay > 0) d.narrow(0, 0, m_decay).add_(w.narrow(0, 0, m_decay), c.weightDecay);
     if (c.kind == Optimizer::Lars) {
-        const at::Tensor wn = perTensorNorms(w), gn = perTensorNorms(g);
+        const at::Tensor norms = squaredNorms.sqrt();
+        const at::Tensor wn = norms[0], gn = norms[1];
         const at::Tensor trust = c.larsTrust * wn / (gn + m_decayPerTensor * wn + c.eps);
         const at::Tensor r = at::where((wn > 0).logical_and_(gn > 0), trust, at::ones_like(wn));
         m_m.mul_(c.momentum).addcmul_(d, perElement(r), lr);

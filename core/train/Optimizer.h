@@ -20,6 +20,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,19 @@ public:
     // One update with learning rate lr from the gradients as they are (clipped and unscaled).
     void step(double lr);
 
+    // LAMB and LARS scale each tensor by norms of the whole tensor. Where this optimizer holds
+    // only pieces of tensors (a ZeRO slice, a tensor-parallel shard), the reducer is given the
+    // [2, P] squared norms of its P segments (row 0 |w|^2, row 1 |u|^2 for LAMB or |g|^2 for
+    // LARS) and sums in place, per whole tensor, the pieces that other ranks hold.
+    using NormReducer = std::function<void(at::Tensor& squaredNorms)>;
+    void setNormReducer(NormReducer reducer) { m_normReducer = std::move(reducer); }
+    // step() in two halves, for a caller that combines the norms of several optimizers first
+    // (ShardedOptimizer's device and host parts): beginStep() updates the moments and returns
+    // the [2, P] squared partial norms (undefined for AdamW and SGD, which need none);
+    // finishStep() takes the whole tensors' squared norms and updates the weights.
+    at::Tensor beginStep();
+    void finishStep(double lr, const at::Tensor& squaredNorms);
+
     int64_t stepCount() const { return m_step; }
     void setStepCount(int64_t t) { m_step = t; }
     // Named flat states, for checkpoints: exp_avg, exp_avg_sq (AdamW, LAMB) or momentum.
@@ -49,7 +63,7 @@ public:
     const OptimizerConfig& config() const { return m_config; }
 
 private:
-    at::Tensor perTensorNorms(const at::Tensor& flat) const; // [P] norms of each parameter's segment
+    at::Tensor perTensorSquaredNorms(const at::Tensor& flat) const; // [P] squared norms of each segment
     at::Tensor perElement(const at::Tensor& perTensor) const; // [P] -> [N], repeated over each segment
 
     OptimizerConfig m_config;
@@ -59,6 +73,8 @@ private:
     at::Tensor m_sizesTensor;        // on the device, for repeat_interleave
     at::Tensor m_decayPerTensor;     // [P] lambda for decaying tensors, 0 for the rest
     at::Tensor m_m, m_v;             // first and second moments, or m_m = momentum
+    at::Tensor m_update;             // LAMB's u between beginStep() and finishStep()
+    NormReducer m_normReducer;
     int64_t m_step = 0;
 };
 

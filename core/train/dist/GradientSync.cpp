@@ -53,22 +53,30 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
 
 GradientSync::~GradientSync() = default;
 
-void GradientSync::arm(bool reduceInThisBackward)
+void GradientSync::armFor(int backwards)
 {
-    m_armed = reduceInThisBackward;
+    m_armedBackwards = backwards;
     m_startedEarly = 0;
+    m_accumulationsLeft.assign(m_bucketsOfParam.size(), backwards);
     for (auto& b : m_buckets) {
         b.pending = b.params;
         b.work.reset();
     }
 }
 
+void GradientSync::holdBack(const std::vector<bool>& rewrittenAfterBackward)
+{
+    for (size_t i = 0; i < rewrittenAfterBackward.size() && i < m_bucketsOfParam.size(); ++i)
+        if (rewrittenAfterBackward[i])
+            for (size_t k : m_bucketsOfParam[i]) m_buckets[k].heldBack = true;
+}
+
 void GradientSync::onAccumulated(size_t param)
 {
-    if (!m_armed) return;
+    if (m_armedBackwards == 0 || --m_accumulationsLeft[param] != 0) return;
     for (size_t k : m_bucketsOfParam[param]) {
         Bucket& b = m_buckets[k];
-        if (--b.pending == 0 && !b.work) {
+        if (--b.pending == 0 && !b.work && !b.heldBack) {
             start(b);
             ++m_startedEarly;
         }
@@ -97,7 +105,7 @@ void GradientSync::finish()
             b.work.reset();
         }
         m_grads.mul_(scale);
-        m_armed = false;
+        m_armedBackwards = 0;
         return;
     }
     // ZeRO-2: reduce-scatter into this rank's shard. The input is padded to size x stride so
@@ -125,7 +133,7 @@ void GradientSync::finish()
         output.copy_(input.narrow(0, stride * m_group.index, stride));
     }
     if (mine.numel() > 0) m_grads.narrow(0, mine.begin, mine.numel()).copy_(output.narrow(0, 0, mine.numel())).mul_(scale);
-    m_armed = false;
+    m_armedBackwards = 0;
 }
 
 } // namespace meshwork

@@ -8,6 +8,11 @@
 //
 // ZeRO-2 (Rajbhandari et al. 2020) reduce-scatters instead: each rank receives only the sum of
 // its own shard (ShardRange), the rest of its buffer is left as the local gradient.
+//
+// Split models: ParallelModel::finishBackward() rewrites some gradients after the backward
+// passes (sp-partial replicated parameters summed over tp, the tied embedding's copies over
+// pp). Those parameters are held back (holdBack()): a bucket holding one starts in finish(),
+// after the rewrite; every other bucket still starts as soon as its parameters are final.
 #pragma once
 
 #include "core/train/ParameterLayout.h"
@@ -46,7 +51,13 @@ public:
 
     // Whether the coming backward pass reduces (only the last micro-batch of a step does:
     // DDP's no_sync for the others, so gradients accumulate locally first).
-    void arm(bool reduceInThisBackward);
+    void arm(bool reduceInThisBackward) { armFor(reduceInThisBackward ? 1 : 0); }
+    // The coming `backwards` backward passes reduce: a parameter is final after its gradient
+    // was accumulated that many times (a pipeline step runs every micro-batch's backward
+    // interleaved with others, so the whole step is armed with the micro-batch count). 0: off.
+    void armFor(int backwards);
+    // Parameters whose gradients are rewritten after backward: their buckets wait for finish().
+    void holdBack(const std::vector<bool>& rewrittenAfterBackward);
     // Starts what the hooks have not started, waits for everything, averages.
     void finish();
 
@@ -57,7 +68,8 @@ private:
     struct Bucket {
         int64_t begin = 0, end = 0;
         int params = 0;      // parameters overlapping the bucket
-        int pending = 0;     // of those, not yet accumulated in this backward
+        int pending = 0;     // of those, not yet final in this step
+        bool heldBack = false; // holds a parameter rewritten after backward
         c10::intrusive_ptr<c10d::Work> work;
     };
     void onAccumulated(size_t param);
@@ -69,8 +81,9 @@ private:
     Mode m_mode;
     std::vector<Bucket> m_buckets;
     std::vector<std::vector<size_t>> m_bucketsOfParam;
+    std::vector<int> m_accumulationsLeft; // per parameter, in the armed backward passes
     std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators; // keeps the hooked nodes alive
-    bool m_armed = false;
+    int m_armedBackwards = 0;
     int m_startedEarly = 0;
 };
 

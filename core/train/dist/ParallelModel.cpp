@@ -373,6 +373,16 @@ void ParallelModel::finishBackward()
     }
 }
 
+std::vector<bool> ParallelModel::rewrittenByFinishBackward() const
+{
+    std::vector<bool> out(m_params.size(), false);
+    for (size_t i = 0; i < m_params.size(); ++i) {
+        if (m_plan.sp && !m_tp.trivial() && m_replicated[i]) out[i] = true;
+        if (m_spec.tiedEmbeddings && m_pp.size() > 1 && m_layout.params[i].name == "wte") out[i] = true;
+    }
+    return out;
+}
+
 at::Tensor ParallelModel::gatherFullParameters()
 {
     at::NoGradGuard noGrad;

@@ -68,6 +68,9 @@ public:
     // After the backward passes of a step: sums sp-partial gradients over tp and the tied
     // embedding's two copies over the first and last pipeline stage.
     void finishBackward();
+    // Per local parameter: whether finishBackward() rewrites its gradient (GradientSync holds
+    // the buckets of these back until then; the others reduce during the backward pass).
+    std::vector<bool> rewrittenByFinishBackward() const;
     // Per element: the share of the squared gradient norm this copy counts (1 for a
     // tp-split parameter, 1/t for a replicated one, 0 for the tied head's second copy).
     const at::Tensor& normWeights() const { return m_normWeights; }

@@ -1,6 +1,7 @@
 #include "core/train/dist/ShardedOptimizer.h"
 
 #include "core/train/dist/Mesh.h"
+#include "core/train/dist/TpOps.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -26,6 +27,21 @@ ParameterLayout sliceLayout(const ParameterLayout& full, int64_t begin, int64_t 
     return out;
 }
 
+namespace {
+
+// The index in `full` of each piece of sliceLayout(full, begin, end), in its order.
+at::Tensor tensorIdsOf(const ParameterLayout& full, int64_t begin, int64_t end, c10::Device device)
+{
+    std::vector<int64_t> ids;
+    for (size_t i = 0; i < full.params.size(); ++i) {
+        const ParamInfo& p = full.params[i];
+        if (std::max(begin, p.offset) < std::min(end, p.offset + p.numel())) ids.push_back(static_cast<int64_t>(i));
+    }
+    return at::tensor(ids, at::TensorOptions().dtype(at::kLong)).to(device);
+}
+
+} // namespace
+
 ShardedOptimizer::ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
                                    at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction)
     : m_mesh(mesh), m_group(group), m_params(std::move(flatParams)), m_grads(std::move(flatGrads)),
@@ -48,6 +64,10 @@ ShardedOptimizer::ShardedOptimizer(const OptimizerConfig& config, const Paramete
         m_host = std::make_unique<FlatOptimizer>(config, sliceLayout(layout, m_deviceEnd, m_shard.end), m_hostParams,
                                                  m_hostGrads);
     }
+    m_needsNorms = config.kind == Optimizer::Lamb || config.kind == Optimizer::Lars;
+    m_tensors = static_cast<int64_t>(layout.params.size());
+    if (m_device) m_deviceTensorIds = tensorIdsOf(layout, m_shard.begin, m_deviceEnd, m_params.device());
+    if (m_host) m_hostTensorIds = tensorIdsOf(layout, m_deviceEnd, m_shard.end, m_params.device());
 }
 
 ShardedOptimizer::~ShardedOptimizer() = default;
@@ -58,6 +78,11 @@ int64_t ShardedOptimizer::hostStateBytes() const { return 4 * (m_statesPerParam 
 void ShardedOptimizer::step(double lr)
 {
     at::NoGradGuard noGrad;
+    if (m_needsNorms) {
+        stepWithWholeTensorNorms(lr);
+        gatherParameters();
+        return;
+    }
     if (m_device) m_device->step(lr);
     if (m_host) {
         const int64_t n = m_shard.end - m_deviceEnd;
@@ -66,6 +91,66 @@ void ShardedOptimizer::step(double lr)
         m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
     }
     gatherParameters();
+}
+
+void ShardedOptimizer::stepWithWholeTensorNorms(double lr)
+{
+    const int64_t n = m_shard.end - m_deviceEnd;
+    if (m_host) m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd, n));
+    const at::Tensor devicePart = m_device ? m_device->beginStep() : at::Tensor();
+    const at::Tensor hostPart = m_host ? m_host->beginStep() : at::Tensor();
+    // [2, P] over the layout's tensors: this rank's pieces added in, then the group's slices
+    // (every rank takes part, an empty slice with zeros), then the hook's ranks.
+    at::Tensor sums = at::zeros({2, m_tensors}, m_params.options());
+    if (m_device) sums.index_add_(1, m_deviceTensorIds, devicePart);
+    if (m_host) sums.index_add_(1, m_hostTensorIds, hostPart.to(sums.device()));
+    allReduceInPlace(m_mesh, m_group, sums, "per-tensor norm all-reduce (LAMB/LARS over ZeRO slices)");
+    if (m_normSum) m_normSum(sums);
+    if (m_device) m_device->finishStep(lr, sums.index_select(1, m_deviceTensorIds));
+    if (m_host) {
+        m_host->finishStep(lr, sums.index_select(1, m_hostTensorIds).to(at::kCPU));
+        m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
+    }
+}
+
+NamedTensors ShardedOptimizer::states() const
+{
+    NamedTensors out;
+    const FlatOptimizer* any = m_device ? m_device.get() : m_host.get();
+    if (!any) return out;
+    const auto deviceStates = m_device ? m_device->states() : NamedTensors{};
+    const auto hostStates = m_host ? m_host->states() : NamedTensors{};
+    for (size_t k = 0; k < any->states().size(); ++k) {
+        std::vector<at::Tensor> parts;
+        if (m_device) parts.push_back(deviceStates[k].second);
+        if (m_host) parts.push_back(hostStates[k].second.to(m_params.device()));
+        out.emplace_back(any->states()[k].first, parts.size() == 1 ? parts[0].clone() : at::cat(parts));
+    }
+    return out;
+}
+
+void ShardedOptimizer::loadStates(const NamedTensors& states)
+{
+    at::NoGradGuard noGrad;
+    const auto deviceStates = m_device ? m_device->states() : NamedTensors{};
+    const auto hostStates = m_host ? m_host->states() : NamedTensors{};
+    const int64_t d = m_deviceEnd - m_shard.begin;
+    for (size_t k = 0; k < states.size(); ++k) {
+        if (m_device) deviceStates.at(k).second.copy_(states[k].second.narrow(0, 0, d));
+        if (m_host) hostStates.at(k).second.copy_(states[k].second.narrow(0, d, m_shard.end - m_deviceEnd));
+    }
+    if (m_host) m_hostParams.copy_(m_params.narrow(0, m_deviceEnd, m_shard.end - m_deviceEnd));
+}
+
+int64_t ShardedOptimizer::stepCount() const
+{
+    return m_device ? m_device->stepCount() : m_host ? m_host->stepCount() : 0;
+}
+
+void ShardedOptimizer::setStepCount(int64_t t)
+{
+    if (m_device) m_device->setStepCount(t);
+    if (m_host) m_host->setStepCount(t);
 }
 
 void ShardedOptimizer::gatherParameters()

@@ -7,10 +7,14 @@
 // the slice keeps its fp32 master weights and states in (pinned) host memory and is updated by
 // the CPU: gradients go device-to-host, the updated weights host-to-device.
 //
-// Element-wise optimizers only (AdamW, SGD): LAMB and LARS scale by per-tensor norms that a
-// slice does not hold (unsupportedParallelism() rejects those plans with that message).
+// LAMB and LARS scale by norms of whole tensors, which a slice cuts: each part computes the
+// squared norms of its pieces, they are summed per tensor of the layout over the parts and
+// the data-parallel group (then over tp by setNormSum's hook), and every piece takes its
+// tensor's sum (You et al. 2020 compute the trust ratio per layer; a shard's own ratio would
+// be another optimizer).
 #pragma once
 
+#include "core/train/Checkpoint.h"
 #include "core/train/Optimizer.h"
 #include "core/train/ParameterLayout.h"
 #include "core/train/dist/GradientSync.h"
@@ -36,6 +40,17 @@ public:
 
     // Updates this rank's slice, then all-gathers the parameters.
     void step(double lr);
+    // LAMB, LARS: after the per-tensor squared norms ([2, P], P the tensors of the layout) are
+    // summed over the parts and the group, sums them over further ranks (tensor parallelism).
+    void setNormSum(FlatOptimizer::NormReducer sum) { m_normSum = std::move(sum); }
+
+    // For checkpoints: the slice's named states (device part then host part, so the offload
+    // fraction may change between runs), the step count, and their restore (which also
+    // refreshes the host master weights from the parameters).
+    NamedTensors states() const;
+    void loadStates(const NamedTensors& states);
+    int64_t stepCount() const;
+    void setStepCount(int64_t t);
 
     const ShardRange& shard() const { return m_shard; }
     int64_t deviceElements() const { return m_deviceEnd - m_shard.begin; }
@@ -46,6 +61,7 @@ public:
 
 private:
     void gatherParameters();
+    void stepWithWholeTensorNorms(double lr);
 
     Mesh& m_mesh;
     CommGroup& m_group;
@@ -56,6 +72,10 @@ private:
     std::unique_ptr<FlatOptimizer> m_device;    // over the device part
     std::unique_ptr<FlatOptimizer> m_host;      // over the host part
     at::Tensor m_hostParams, m_hostGrads;       // pinned when the device is a GPU
+    bool m_needsNorms = false;                  // LAMB, LARS
+    int64_t m_tensors = 0;                      // tensors in the layout
+    at::Tensor m_deviceTensorIds, m_hostTensorIds; // each part's segment -> its tensor in the layout
+    FlatOptimizer::NormReducer m_normSum;
 };
 
 } // namespace meshwork
