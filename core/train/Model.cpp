@@ -199,8 +199,11 @@ at::Tensor TransformerModel::hidden(const at::Tensor& idx)
     if (T > m_spec.maxSeq)
         throw TrainError(TrainErrorKind::Config, "sequence " + std::to_string(T) + " exceeds the model's maximum "
                          + std::to_string(m_spec.maxSeq));
+    const int head = static_cast<int>(m_layers.size()) + 1;
+    if (m_hooks) m_hooks->enter(0);
     at::Tensor x = at::embedding(m_wte, idx);
     if (m_wpe.defined()) x = x + m_wpe.narrow(0, 0, T);
+    if (m_hooks) x = m_hooks->leave(0, x);
     if (m_spec.positionKind == PositionKind::Rope) {
         // RoPE tables in the type q and k will have: the autocast type when it is on.
         const bool ac = at::autocast::is_autocast_enabled(m_device.type());
@@ -208,6 +211,7 @@ at::Tensor TransformerModel::hidden(const at::Tensor& idx)
     }
     for (size_t i = 0; i < m_layers.size(); ++i) {
         const Layer& p = m_layers[i];
+        if (m_hooks) m_hooks->enter(static_cast<int>(i) + 1);
         if (m_recompute == Recompute::Full) {
             // Keep only each block's input; rerun the block in backward.
             std::vector<at::Tensor> inputs{x};
@@ -221,13 +225,17 @@ at::Tensor TransformerModel::hidden(const at::Tensor& idx)
         } else {
             x = block(p, x);
         }
+        if (m_hooks) x = m_hooks->leave(static_cast<int>(i) + 1, x);
     }
+    if (m_hooks) m_hooks->enter(head); // left in logits(), after the head
     return norm(x, m_lnfw, m_lnfb);
 }
 
 at::Tensor TransformerModel::logits(const at::Tensor& idx)
 {
-    return at::linear(hidden(idx), m_head);
+    at::Tensor l = at::linear(hidden(idx), m_head);
+    if (m_hooks) l = m_hooks->leave(static_cast<int>(m_layers.size()) + 1, l);
+    return l;
 }
 
 at::Tensor TransformerModel::loss(const at::Tensor& idx, const at::Tensor& targets)

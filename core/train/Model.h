@@ -19,6 +19,17 @@
 
 namespace meshwork {
 
+// Called around each parameter unit's use in the forward pass: units are 0 the embeddings,
+// 1..L the layers, L+1 the final norm and head. ZeRO-3 (core/train/dist/Zero3.h) gathers a
+// unit's parameters in enter() and frees them in leave(), which hooks `out` so that its
+// backward gathers them again; leave() returns the tensor the forward goes on with.
+class ParameterUnitHooks {
+public:
+    virtual ~ParameterUnitHooks() = default;
+    virtual void enter(int unit) = 0;
+    virtual at::Tensor leave(int unit, const at::Tensor& out) = 0;
+};
+
 class TransformerModel {
 public:
     TransformerModel(const ModelSpec& spec, Recompute recompute, c10::Device device);
@@ -34,6 +45,8 @@ public:
     at::Tensor logits(const at::Tensor& idx);
 
     void zeroGrad();
+    // Not owned; null (the default) runs every unit with its parameters resident.
+    void setUnitHooks(ParameterUnitHooks* hooks) { m_hooks = hooks; }
     at::Tensor& flatParams() { return m_flatParams; }
     at::Tensor& flatGrads() { return m_flatGrads; }
     const at::Tensor& flatParams() const { return m_flatParams; }
@@ -70,6 +83,7 @@ private:
     at::Tensor m_wte, m_wpe, m_lnfw, m_lnfb, m_head;
     std::vector<Layer> m_layers;
     at::Tensor m_cos, m_sin; // RoPE tables [T, hd] in the compute type
+    ParameterUnitHooks* m_hooks = nullptr;
 };
 
 } // namespace meshwork

@@ -14,6 +14,7 @@
 #include "core/train/dist/GradientSync.h"
 #include "core/train/dist/Mesh.h"
 #include "core/train/dist/ShardedOptimizer.h"
+#include "core/train/dist/Zero3.h"
 #include "core/train/dist/ParallelModel.h"
 #include "core/train/dist/PipelineRunner.h"
 #include "core/train/dist/PipelineSchedule.h"
@@ -136,18 +137,32 @@ RunResult DistTrainer::runUnguarded()
     oc.momentum = c.momentum;
     oc.larsTrust = c.larsTrust;
     const bool zero = plan.zero >= 1 && !dpGroup.trivial();
+    const bool zero3 = zero && plan.zero >= 3;
     const double offloadFraction = plan.offload == Offload::Optimizer ? plan.offloadFraction : 0.0;
     std::unique_ptr<FlatOptimizer> replicated;
     std::unique_ptr<ShardedOptimizer> sharded;
-    if (zero)
+    std::unique_ptr<Zero3> zero3Units; // ZeRO-3: the model's parameters live sharded in it
+    if (zero3) {
+        zero3Units = std::make_unique<Zero3>(*whole, mesh, dpGroup, oc,
+                                             plan.offload != Offload::None ? plan.offloadFraction : 0.0,
+                                             plan.offload == Offload::OptimizerParams);
+        whole->setUnitHooks(zero3Units.get());
+        flatParams = zero3Units->localParams();
+        flatGrads = zero3Units->localGrads();
+    } else if (zero)
         sharded = std::make_unique<ShardedOptimizer>(oc, layout, flatParams, flatGrads, mesh,
                                                      dpGroup, offloadFraction);
     else
         replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
-    const bool zero2 = zero && plan.zero >= 2;
-    GradientSync sync(mesh, dpGroup, flatGrads, params, layout, m_dist.bucketMb,
+    const bool zero2 = zero && plan.zero >= 2; // gradients sharded (stages 2 and 3)
+    // ZeRO-3 reduce-scatters each unit's gradients itself: the sync gets a group of one.
+    CommGroup unsynced;
+    unsynced.ranks = {g.rank};
+    GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
                       zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce);
-    const ShardRange shard = zero ? sharded->shard() : ShardRange{0, layout.totalElements};
+    const ShardRange shard = sharded       ? sharded->shard()
+                             : zero3Units ? ShardRange{0, zero3Units->localElements()}
+                                          : ShardRange{0, layout.totalElements};
 
     const double flopsPerToken = trainingFlopsPerToken(c.model, T);
     Json planJson = plan.toJson();
@@ -159,13 +174,18 @@ RunResult DistTrainer::runUnguarded()
     start.set("devices", Json::array()); start["devices"].push(info.name);
     start.set("torch", torchVersion()).set("cuda", cudaVersion()).set("nccl", ncclVersion());
     start.set("trainer", kTrainerVersion).set("parameters", c.model.allocatedParameterCount());
-    start.set("local_parameters", layout.totalElements);
+    start.set("local_parameters", zero3Units ? zero3Units->localElements() : layout.totalElements);
     start.set("flops_per_token", flopsPerToken).set("data", data.description);
     start.set("rendezvous", m_dist.source).set("gradient_buckets", sync.bucketCount());
     Json coord = Json::object();
     for (Axis a : {Axis::Tp, Axis::Cp, Axis::Dp, Axis::Pp}) coord.set(toString(a), mesh.index(a));
     start.set("mesh_coord", coord);
-    if (zero) {
+    if (zero3Units) {
+        start.set("zero3_units", zero3Units->unitCount());
+        start.set("optimizer_device_gib", zero3Units->deviceStateBytes() / 1073741824.0);
+        start.set("optimizer_host_gib", zero3Units->hostStateBytes() / 1073741824.0);
+    }
+    if (sharded) {
         start.set("zero_shard", Json::object().set("begin", shard.begin).set("end", shard.end));
         start.set("optimizer_device_gib", sharded->deviceStateBytes() / 1073741824.0);
         start.set("optimizer_host_gib", sharded->hostStateBytes() / 1073741824.0);
@@ -247,6 +267,7 @@ RunResult DistTrainer::runUnguarded()
         }
         if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
         sync.finish();
+        if (zero3Units) zero3Units->finishBackward();
         // Loss: the mean over the global batch (tp ranks of a replica compute the same one).
         // Squared gradient norm: each element counted once over the mesh. Under ZeRO-2 a rank
         // holds only its shard of the averaged gradients (summed over dp); tp-replicated
@@ -284,7 +305,9 @@ RunResult DistTrainer::runUnguarded()
                 at::NoGradGuard noGrad;
                 flatGrads.mul_(c.gradClip / (gradNorm + 1e-6));
             }
-            if (sharded)
+            if (zero3Units)
+                zero3Units->step(lr);
+            else if (sharded)
                 sharded->step(lr);
             else
                 replicated->step(lr);
@@ -306,7 +329,9 @@ RunResult DistTrainer::runUnguarded()
     }
     if (c.steps > 0 && (c.evalEvery == 0 || c.steps % c.evalEvery != 0)) result.lastValLoss = evaluate(m_stepsDone);
     if (!m_dist.dumpParams.empty()) {
-        const at::Tensor full = split ? split->gatherFullParameters() : flatParams;
+        const at::Tensor full = split        ? split->gatherFullParameters()
+                                : zero3Units ? zero3Units->gatherFullParameters()
+                                             : flatParams;
         if (g.rank == 0) {
             writeRawParameters(m_dist.dumpParams, full);
             // The index beside it: name, shape and offset of every tensor (single-process layout).

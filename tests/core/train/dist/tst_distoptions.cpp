@@ -111,6 +111,24 @@ private slots:
         QCOMPARE(int(p.size()), 1);
         QVERIFY2(QString::fromStdString(p[0]).contains("2 x 2 x 1 x 1 = 4 ranks but the launch has 2"), p[0].c_str());
     }
+    void zero3WithDataParallelismOnly()
+    {
+        // ZeRO-3 and optimizer+params offload run under data parallelism (Zero3.h)...
+        Plan plan;
+        plan.dp = 4, plan.zero = 3, plan.offload = Offload::OptimizerParams;
+        QVERIFY(unsupportedParallelism(plan).empty());
+        plan.offload = Offload::Optimizer;
+        QVERIFY(unsupportedParallelism(plan).empty());
+        // ...not with tensor or pipeline parallelism, nor with per-tensor-norm optimizers.
+        plan.tp = 2;
+        auto e = unsupportedParallelism(plan);
+        QCOMPARE(int(e.size()), 1);
+        QVERIFY2(QString::fromStdString(e[0]).contains("ZeRO-3 with tensor or pipeline parallelism (tp 2, pp 1)"), e[0].c_str());
+        plan.tp = 1, plan.optimizer = Optimizer::Lamb;
+        e = unsupportedParallelism(plan);
+        QCOMPARE(int(e.size()), 1);
+        QVERIFY2(QString::fromStdString(e[0]).contains("--optimizer lamb with ZeRO-3"), e[0].c_str());
+    }
 };
 
 QTEST_APPLESS_MAIN(TestDistOptions)

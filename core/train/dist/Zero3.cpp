@@ -1,0 +1,317 @@
+#include "core/train/dist/Zero3.h"
+
+#include "core/train/TrainError.h"
+#include "core/train/dist/GradientSync.h"
+#include "core/train/dist/Mesh.h"
+#include "core/train/dist/ShardedOptimizer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/StorageImpl.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace meshwork {
+
+void resizeStorage(const at::Tensor& t, size_t bytes)
+{
+    c10::StorageImpl* s = t.storage().unsafeGetStorageImpl();
+    if (s->nbytes() == bytes) return;
+    if (bytes == 0)
+        s->set_data_ptr_noswap(at::DataPtr(nullptr, s->device()));
+    else
+        s->set_data_ptr_noswap(s->allocator()->allocate(bytes));
+    s->set_nbytes(bytes);
+}
+
+namespace {
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape)
+{
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+        strides[static_cast<size_t>(i)] = strides[static_cast<size_t>(i + 1)] * shape[static_cast<size_t>(i + 1)];
+    return strides;
+}
+
+// The model's units: 0 the embeddings, 1..L the layers ("h.<i>."), L+1 the rest (final norm, head).
+int unitOf(const std::string& name, int64_t layers)
+{
+    if (name == "wte" || name == "wpe") return 0;
+    if (name.rfind("h.", 0) == 0) return std::stoi(name.substr(2, name.find('.', 2) - 2)) + 1;
+    return static_cast<int>(layers) + 1;
+}
+
+} // namespace
+
+Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
+             double offloadFraction, bool offloadParams)
+    : m_mesh(mesh), m_group(group), m_model(model), m_offloadParams(offloadParams),
+      m_statesPerParam(optimizerStatesPerParameter(config.kind))
+{
+    at::NoGradGuard noGrad;
+    const ParameterLayout& layout = model.layout();
+    const std::vector<at::Tensor>& params = model.parameters();
+    const int64_t L = model.spec().layers;
+    const int d = group.size(), r = group.index;
+    const at::Tensor flat = model.flatParams();
+    const auto opts = flat.options();
+
+    m_units.resize(static_cast<size_t>(L + 2));
+    for (size_t i = 0; i < layout.params.size(); ++i) {
+        const int u = unitOf(layout.params[i].name, L);
+        m_unitOf.push_back(u);
+        m_units[static_cast<size_t>(u)].params.push_back(i);
+    }
+    if (model.spec().tiedEmbeddings) m_units.back().with.push_back(0); // the head reads wte
+
+    int64_t local = 0;
+    for (Unit& u : m_units) {
+        // Decaying tensors first, so each rank's slice is a decaying prefix and the rest.
+        std::stable_partition(u.params.begin(), u.params.end(), [&](size_t i) { return layout.params[i].decays(); });
+        int64_t n = 0;
+        for (size_t i : u.params) {
+            ParamInfo p = layout.params[i];
+            p.offset = n;
+            u.offsets.push_back(n);
+            n += p.numel();
+            if (p.decays()) u.layout.decayElements = n;
+            u.layout.params.push_back(std::move(p));
+        }
+        u.layout.totalElements = n;
+        u.stride = ShardRange::stride(n, d);
+        u.local = local;
+        local += u.stride;
+    }
+
+    // This rank's slices of the initial parameters, then the unit buffers the model's tensors view.
+    at::Tensor shard = at::zeros({local}, opts);
+    for (Unit& u : m_units) {
+        u.full = at::zeros({u.stride * d}, opts);
+        u.fullGrad = at::zeros({u.stride * d}, opts);
+        for (size_t k = 0; k < u.params.size(); ++k) {
+            const ParamInfo& info = layout.params[u.params[k]];
+            u.full.narrow(0, u.offsets[k], info.numel()).copy_(flat.narrow(0, info.offset, info.numel()));
+        }
+        shard.narrow(0, u.local, u.stride).copy_(u.full.narrow(0, r * u.stride, u.stride));
+        for (size_t k = 0; k < u.params.size(); ++k) {
+            const at::Tensor& p = params[u.params[k]];
+            const std::vector<int64_t>& shape = layout.params[u.params[k]].shape;
+            const std::vector<int64_t> strides = contiguousStrides(shape);
+            // The same TensorImpl (the model's Layer fields share it) now views the unit buffer.
+            p.set_(u.full.storage(), u.offsets[k], shape, strides);
+            p.mutable_grad() = at::empty({0}, opts).set_(u.fullGrad.storage(), u.offsets[k], shape, strides);
+        }
+    }
+    model.flatParams() = at::Tensor(); // nothing views the full buffers any more: freed
+    model.flatGrads() = at::Tensor();
+
+    const int64_t hostCount = std::clamp<int64_t>(
+        static_cast<int64_t>(std::llround(offloadFraction * static_cast<double>(local))), 0, local);
+    m_hostBegin = local - hostCount;
+    m_grads = at::zeros({local}, opts);
+    m_params = offloadParams ? shard.narrow(0, 0, m_hostBegin).clone() : shard;
+    if (hostCount > 0) {
+        auto host = at::TensorOptions().dtype(at::kFloat).device(at::kCPU).pinned_memory(opts.device().is_cuda());
+        m_hostParams = at::empty({hostCount}, host);
+        m_hostParams.copy_(shard.narrow(0, m_hostBegin, hostCount));
+        m_hostGrads = at::zeros({hostCount}, host);
+    }
+    shard = at::Tensor();
+
+    for (Unit& u : m_units) {
+        const int64_t a = u.local, b = u.local + u.stride, base = r * u.stride;
+        if (const int64_t n = std::min(b, m_hostBegin) - a; n > 0)
+            m_deviceOpt.push_back(std::make_unique<FlatOptimizer>(config, sliceLayout(u.layout, base, base + n),
+                                                                  m_params.narrow(0, a, n), m_grads.narrow(0, a, n)));
+        if (const int64_t h = std::max(a, m_hostBegin); b > h)
+            m_hostOpt.push_back(std::make_unique<FlatOptimizer>(
+                config, sliceLayout(u.layout, base + (h - a), base + u.stride),
+                m_hostParams.narrow(0, h - m_hostBegin, b - h), m_hostGrads.narrow(0, h - m_hostBegin, b - h)));
+        resizeStorage(u.full, 0);
+        resizeStorage(u.fullGrad, 0);
+    }
+
+    for (size_t i = 0; i < params.size(); ++i) {
+        auto acc = torch::autograd::impl::grad_accumulator(params[i]);
+        acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+            [this, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+                Unit& u = m_units[static_cast<size_t>(m_unitOf[i])];
+                if (!u.gradsLive)
+                    throw TrainError(TrainErrorKind::Internal, "ZeRO-3: a gradient arrived for a unit whose backward had not started");
+                if (--u.pending == 0) reduce(u);
+                return outputs;
+            }));
+        m_accumulators.push_back(std::move(acc));
+    }
+}
+
+Zero3::~Zero3()
+{
+    m_model.setUnitHooks(nullptr);
+}
+
+int64_t Zero3::unitBytes(int unit) const
+{
+    const Unit& u = m_units.at(static_cast<size_t>(unit));
+    return u.stride * m_group.size() * 4;
+}
+
+int64_t Zero3::deviceStateBytes() const { return 4 * m_statesPerParam * m_hostBegin; }
+
+int64_t Zero3::hostStateBytes() const
+{
+    // States, master weights and the gradient copy of the offloaded part.
+    return 4 * (m_statesPerParam + 2) * (localElements() - m_hostBegin);
+}
+
+void Zero3::account(int64_t bytes)
+{
+    m_resident += bytes;
+    m_peakResident = std::max(m_peakResident, m_resident);
+}
+
+at::Tensor Zero3::shardInput(const Unit& u) const
+{
+    if (u.local + u.stride <= m_hostBegin || !m_offloadParams) return m_params.narrow(0, u.local, u.stride);
+    // Optimizer+params offload: the part past m_hostBegin comes up from (pinned) host memory.
+    at::Tensor out = at::empty({u.stride}, u.full.options());
+    const int64_t onDevice = std::clamp<int64_t>(m_hostBegin - u.local, 0, u.stride);
+    if (onDevice > 0) out.narrow(0, 0, onDevice).copy_(m_params.narrow(0, u.local, onDevice));
+    out.narrow(0, onDevice, u.stride - onDevice)
+        .copy_(m_hostParams.narrow(0, u.local + onDevice - m_hostBegin, u.stride - onDevice), /*non_blocking=*/true);
+    return out;
+}
+
+void Zero3::gather(Unit& u)
+{
+    if (u.gathered) return;
+    at::NoGradGuard noGrad;
+    resizeStorage(u.full, static_cast<size_t>(u.full.numel()) * 4);
+    account(u.full.numel() * 4);
+    u.gathered = true;
+    at::Tensor input = shardInput(u);
+    if (m_group.trivial()) {
+        u.full.copy_(input);
+        return;
+    }
+    c10d::AllgatherOptions opts;
+    opts.timeout = m_mesh.timeout();
+    m_mesh.wait(m_group.backend->_allgather_base(u.full, input, opts), m_group,
+                "ZeRO-3 parameter all-gather");
+}
+
+void Zero3::release(Unit& u)
+{
+    if (!u.gathered) return;
+    resizeStorage(u.full, 0);
+    account(-u.full.numel() * 4);
+    u.gathered = false;
+}
+
+void Zero3::enter(int unit)
+{
+    Unit& u = m_units.at(static_cast<size_t>(unit));
+    gather(u);
+    for (int w : u.with) gather(m_units[static_cast<size_t>(w)]);
+}
+
+at::Tensor Zero3::leave(int unit, const at::Tensor& out)
+{
+    Unit& u = m_units.at(static_cast<size_t>(unit));
+    release(u);
+    for (int w : u.with) release(m_units[static_cast<size_t>(w)]);
+    // The hook runs when out's gradient is complete, before out's grad_fn: before any of the
+    // unit's backward, which lies upstream of out.
+    if (out.requires_grad() && at::GradMode::is_enabled()) out.register_hook([this, unit](const at::TensorBase&) { prepareBackward(unit); });
+    return out;
+}
+
+void Zero3::prepareBackward(int unit)
+{
+    Unit& u = m_units.at(static_cast<size_t>(unit));
+    gather(u);
+    for (int w : u.with) gather(m_units[static_cast<size_t>(w)]);
+    if (u.gradsLive) return;
+    at::NoGradGuard noGrad;
+    resizeStorage(u.fullGrad, static_cast<size_t>(u.fullGrad.numel()) * 4);
+    account(u.fullGrad.numel() * 4);
+    u.fullGrad.zero_();
+    u.gradsLive = true;
+    u.pending = static_cast<int>(u.params.size());
+}
+
+void Zero3::reduce(Unit& u)
+{
+    at::NoGradGuard noGrad;
+    at::Tensor mine = m_grads.narrow(0, u.local, u.stride);
+    const double scale = 1.0 / m_group.size();
+    if (m_group.trivial()) {
+        mine.add_(u.fullGrad);
+    } else {
+        at::Tensor output = at::empty({u.stride}, u.fullGrad.options());
+        c10d::ReduceScatterOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        opts.timeout = m_mesh.timeout();
+        try {
+            m_mesh.wait(m_group.backend->_reduce_scatter_base(output, u.fullGrad, opts), m_group,
+                        "ZeRO-3 gradient reduce-scatter");
+        } catch (const c10::Error&) {
+            // Backends without reduce-scatter (older Gloo): an all-reduce gives the same sums.
+            std::vector<at::Tensor> t{u.fullGrad};
+            c10d::AllreduceOptions ar;
+            ar.timeout = m_mesh.timeout();
+            m_mesh.wait(m_group.backend->allreduce(t, ar), m_group, "ZeRO-3 gradient all-reduce (reduce-scatter fallback)");
+            output.copy_(u.fullGrad.narrow(0, u.stride * m_group.index, u.stride));
+        }
+        mine.add_(output, scale);
+    }
+    resizeStorage(u.fullGrad, 0);
+    account(-u.fullGrad.numel() * 4);
+    u.gradsLive = false;
+    u.pending = 0;
+    release(u);
+    for (int w : u.with) release(m_units[static_cast<size_t>(w)]);
+}
+
+void Zero3::finishBackward()
+{
+    for (Unit& u : m_units)
+        if (u.gradsLive) reduce(u);
+    for (Unit& u : m_units) release(u);
+}
+
+void Zero3::step(double lr)
+{
+    at::NoGradGuard noGrad;
+    for (auto& o : m_deviceOpt) o->step(lr);
+    if (m_hostOpt.empty()) return;
+    const int64_t n = localElements() - m_hostBegin;
+    m_hostGrads.copy_(m_grads.narrow(0, m_hostBegin, n));
+    for (auto& o : m_hostOpt) o->step(lr);
+    if (!m_offloadParams) m_params.narrow(0, m_hostBegin, n).copy_(m_hostParams, /*non_blocking=*/true);
+}
+
+at::Tensor Zero3::gatherFullParameters()
+{
+    at::NoGradGuard noGrad;
+    const ParameterLayout& layout = m_model.layout();
+    at::Tensor out = at::empty({layout.totalElements}, at::TensorOptions().dtype(at::kFloat));
+    for (Unit& u : m_units) {
+        const bool was = u.gathered;
+        gather(u);
+        for (size_t k = 0; k < u.params.size(); ++k) {
+            const ParamInfo& info = layout.params[u.params[k]];
+            out.narrow(0, info.offset, info.numel()).copy_(u.full.narrow(0, u.offsets[k], info.numel()));
+        }
+        if (!was) release(u);
+    }
+    return out;
+}
+
+} // namespace meshwork

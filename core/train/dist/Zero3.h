@@ -1,0 +1,117 @@
+// ZeRO stage 3 (Rajbhandari et al. 2020; the FSDP form of Zhao et al. 2023, "PyTorch FSDP"):
+// parameters, gradients and optimizer states all sharded over the data-parallel group.
+//
+// The model's parameters are grouped into units (TransformerModel's: the embeddings, each
+// layer, the final norm and head). A unit's tensors are views into one unit buffer of N_u
+// elements, decaying tensors first, padded to d x ceil(N_u / d); data-parallel rank r of d
+// keeps only the slice [r s, (r+1) s) of it (s = ceil(N_u / d)), with the matching slices of
+// the gradients and optimizer states, in flat local buffers. The unit buffer's storage is
+// empty except while the unit is in use:
+//   forward:  enter(u) all-gathers the unit, leave(u) frees it and hooks the unit's output;
+//   backward: the hook (which runs before the output's grad_fn) gathers the unit again and
+//             allocates its gradient buffer; once every parameter of the unit has accumulated
+//             its gradient (AccumulateGrad post-hooks, as GradientSync) the gradients are
+//             reduce-scattered, averaged over d, into the local gradient shard, and both
+//             buffers are freed.
+// FSDP frees with a storage resize to 0 and re-allocates into the same StorageImpl, so the
+// parameter tensors and the views autograd saved stay valid: resizeStorage() does that with
+// the storage's own allocator (CPU, or the CUDA caching allocator).
+//
+// The optimizer runs on the local shard, one FlatOptimizer per unit slice (each slice is a
+// decaying prefix and the rest, so the AdamW maths is FlatOptimizer's). Offload as ZeRO-Offload
+// (Ren et al. 2021): the last --offload-fraction of the local shard keeps its optimizer states
+// and master weights in (pinned) host memory and is updated by the CPU; with optimizer+params
+// that part of the parameter shard lives only on the host and is copied up per gather.
+//
+// Data parallelism alone (tp = pp = 1): unsupportedParallelism() says so for other plans.
+#pragma once
+
+#include "core/train/Model.h"
+#include "core/train/Optimizer.h"
+#include "core/train/ParameterLayout.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <vector>
+
+namespace torch::autograd {
+struct Node;
+}
+
+namespace meshwork {
+
+class Mesh;
+struct CommGroup;
+
+class Zero3 final : public ParameterUnitHooks {
+public:
+    // Takes the model's (initialized) parameters: keeps this rank's shard of them, repoints the
+    // model's tensors into the unit buffers and releases the model's flat buffers.
+    Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
+          double offloadFraction, bool offloadParams);
+    ~Zero3() override;
+
+    void enter(int unit) override;
+    at::Tensor leave(int unit, const at::Tensor& out) override;
+
+    // After the backward pass: reduces the units whose gradients did not all arrive (a
+    // parameter without a gradient), in unit order on every rank.
+    void finishBackward();
+    // Updates the local shard from its (averaged, clipped) gradients.
+    void step(double lr);
+    // Every unit gathered in turn into the single-process layout (a collective), on the CPU.
+    at::Tensor gatherFullParameters();
+
+    // The local shards: parameters on the device (its first deviceParamElements() elements
+    // under optimizer+params offload) and gradients on the device.
+    const at::Tensor& localParams() const { return m_params; }
+    const at::Tensor& localGrads() const { return m_grads; }
+    int64_t localElements() const { return m_grads.numel(); }
+    int unitCount() const { return static_cast<int>(m_units.size()); }
+    // Bytes of gathered parameters and unit gradients held now, and the most held at once.
+    int64_t residentBytes() const { return m_resident; }
+    int64_t peakResidentBytes() const { return m_peakResident; }
+    int64_t unitBytes(int unit) const;  // one unit's gathered parameters
+    int64_t deviceStateBytes() const;   // optimizer states on the device
+    int64_t hostStateBytes() const;     // optimizer states, masters and gradient copies on the host
+
+private:
+    struct Unit {
+        std::vector<size_t> params;      // indices into the model's parameters, decaying first
+        std::vector<int64_t> offsets;    // of each, within the unit buffer
+        ParameterLayout layout;          // the unit buffer's layout
+        int64_t stride = 0;              // ceil(N_u / d): each rank's slice
+        int64_t local = 0;               // offset of this rank's slice in the local buffers
+        at::Tensor full, fullGrad;       // d x stride elements; storage empty when not in use
+        bool gathered = false, gradsLive = false;
+        int pending = 0;                 // parameters yet to accumulate in this backward
+        std::vector<int> with;           // units gathered together with this one (tied head)
+    };
+    void gather(Unit& u);
+    void release(Unit& u);
+    void prepareBackward(int unit);
+    void reduce(Unit& u);
+    at::Tensor shardInput(const Unit& u) const; // this rank's parameter slice, on the device
+    void account(int64_t bytes);
+
+    Mesh& m_mesh;
+    CommGroup& m_group;
+    TransformerModel& m_model;
+    std::vector<Unit> m_units;
+    std::vector<int> m_unitOf;           // per model parameter
+    at::Tensor m_params, m_grads;        // local shards on the device
+    int64_t m_hostBegin = 0;             // [m_hostBegin, end) of the local shard on the host
+    bool m_offloadParams = false;
+    at::Tensor m_hostParams, m_hostGrads;
+    std::vector<std::unique_ptr<FlatOptimizer>> m_deviceOpt, m_hostOpt;
+    int m_statesPerParam = 2;
+    std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators;
+    int64_t m_resident = 0, m_peakResident = 0;
+};
+
+// Sets the byte size of a storage in place, keeping the StorageImpl (and so every tensor
+// viewing it): 0 frees, anything else allocates anew (contents undefined).
+void resizeStorage(const at::Tensor& t, size_t bytes);
+
+} // namespace meshwork
