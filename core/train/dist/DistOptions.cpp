@@ -127,9 +127,6 @@ std::vector<std::string> unsupportedParallelism(const Plan& plan)
     if (plan.zero == 3 && (plan.optimizer == Optimizer::Lamb || plan.optimizer == Optimizer::Lars))
         e.push_back(std::string("--optimizer ") + toString(plan.optimizer)
                     + " with ZeRO-3 is not in this trainer yet (its per-tensor norms span the shards of a unit): use --zero 2 or --optimizer adamw");
-    if ((plan.zero > 0 || plan.tp > 1) && (plan.optimizer == Optimizer::Lamb || plan.optimizer == Optimizer::Lars))
-        e.push_back(std::string("--optimizer ") + toString(plan.optimizer)
-                    + " scales each tensor by its norm, which a ZeRO or tensor-parallel shard does not hold: use --zero 0 --tp 1 or --optimizer adamw");
     return e;
 }
 

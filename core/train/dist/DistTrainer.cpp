@@ -11,7 +11,9 @@
 #include "core/train/Optimizer.h"
 #include "core/train/ParameterLayout.h"
 #include "core/train/TokenData.h"
+#include "core/train/dist/DistCheckpoint.h"
 #include "core/train/dist/GradientSync.h"
+#include "core/train/dist/TpNormSum.h"
 #include "core/train/dist/Mesh.h"
 #include "core/train/dist/ShardedOptimizer.h"
 #include "core/train/dist/Zero3.h"
@@ -163,6 +165,46 @@ RunResult DistTrainer::runUnguarded()
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
                                           : ShardRange{0, layout.totalElements};
+    if (split) {
+        // Buckets without a gradient that finishBackward() rewrites reduce during backward.
+        sync.holdBack(split->rewrittenByFinishBackward());
+        // LAMB, LARS: whole-tensor norms over tp shards (TpNormSum.h); ZeRO slices are summed
+        // over dp inside ShardedOptimizer first.
+        if (auto sum = tpNormSum(mesh, tpGroup, layout, c.model)) {
+            if (sharded) sharded->setNormSum(sum);
+            if (replicated) replicated->setNormReducer(sum);
+        }
+    }
+
+    // Checkpoints (DistCheckpoint.h): this rank's local parameters and optimizer states.
+    auto checkpointPart = [&]() {
+        if (zero3Units)
+            throw TrainError(TrainErrorKind::Config, "checkpoints of ZeRO-3 runs are not written yet: "
+                                                     "use --zero 2 with --checkpoint-every, --resume or a stop");
+        DistCheckpointPart part;
+        part.tensors.emplace_back("params", flatParams);
+        for (auto& s : sharded ? sharded->states() : replicated->states()) part.tensors.push_back(std::move(s));
+        part.optimizerStep = sharded ? sharded->stepCount() : replicated->stepCount();
+        return part;
+    };
+    LoopState state;
+    state.runId = c.runId.empty() ? std::string("run") : c.runId;
+    std::string resumedFrom;
+    if (c.resume) {
+        resumedFrom = distResumeDirectory(c);
+        DistCheckpointPart part = checkpointPart();
+        state = loadDistCheckpoint(resumedFrom, c, mesh, g.rank, part);
+        if (!c.runId.empty()) state.runId = c.runId;
+        if (sharded) {
+            sharded->loadStates(NamedTensors(part.tensors.begin() + 1, part.tensors.end()));
+            sharded->setStepCount(part.optimizerStep);
+        } else {
+            replicated->setStepCount(part.optimizerStep); // states were read in place
+        }
+        trainLoader.setPosition(state.trainPosition);
+        m_stepsDone = state.step;
+    }
+    if (zero3Units && c.checkpointEvery > 0) checkpointPart(); // the ZeRO-3 message, before the run starts
 
     const double flopsPerToken = trainingFlopsPerToken(c.model, T);
     Json planJson = plan.toJson();
@@ -190,9 +232,14 @@ RunResult DistTrainer::runUnguarded()
         start.set("optimizer_device_gib", sharded->deviceStateBytes() / 1073741824.0);
         start.set("optimizer_host_gib", sharded->hostStateBytes() / 1073741824.0);
     }
+    if (!resumedFrom.empty()) start.set("resumed_from", resumedFrom).set("resumed_step", state.step);
     m_events.write("run_start", start);
-    if (c.checkpointEvery > 0 || c.resume)
-        m_events.log("warning", "checkpoints are not written by distributed runs yet; --checkpoint-every and --resume are ignored");
+    auto checkpoint = [&]() {
+        state.step = m_stepsDone;
+        state.trainPosition = trainLoader.position();
+        const std::string path = saveDistCheckpoint(c.checkpointDir, state, c, mesh, g.rank, checkpointPart());
+        m_events.checkpoint(m_stepsDone, path);
+    };
 
     const LrSchedule schedule{c.lr, c.effectiveMinLr(), c.warmup, std::max<int64_t>(1, c.steps)};
     const double peak = info.gpu ? info.gpu->peakTflops(plan.precision) : 0.0;
@@ -224,13 +271,19 @@ RunResult DistTrainer::runUnguarded()
     resetPeakMemory(device);
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
-    for (int64_t step = 1; step <= c.steps; ++step) {
+    for (int64_t step = state.step + 1; step <= c.steps; ++step) {
         // Ranks agree on stopping (the launcher signals them at slightly different times), so
         // all end `cancelled` at the same step instead of some waiting in a collective.
         at::Tensor stop = at::full({1}, m_context.stopping() ? 1.0f : 0.0f, at::TensorOptions().device(device));
         allReduceSum(mesh, mesh.world(), stop, "stop agreement");
         if (stop.item<float>() > 0) {
-            m_events.log("info", "stop requested at step " + std::to_string(m_stepsDone));
+            if (zero3Units) {
+                m_events.log("warning", "stop requested at step " + std::to_string(m_stepsDone)
+                                            + "; ZeRO-3 runs write no checkpoint yet");
+            } else {
+                checkpoint(); // every rank agreed to stop at this step: all take part
+                m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
+            }
             m_events.runEnd("cancelled", m_stepsDone);
             result.status = RunStatus::Cancelled;
             result.steps = m_stepsDone;
@@ -246,7 +299,9 @@ RunResult DistTrainer::runUnguarded()
                 trainLoader.next(inputs.data(), targets.data());
                 batches.push_back({toDevice(inputs, B, T, device), toDevice(targets, B, T, device)});
             }
-            sync.arm(false); // buckets are reduced after the schedule, not overlapped
+            // The schedule interleaves the micro-batches' backward passes: a parameter's
+            // gradient is final after its last one, and its buckets start then.
+            sync.armFor(static_cast<int>(microBatches));
             lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision);
             allReduceSum(mesh, ppGroup, lossSum, "loss gather over pipeline stages");
         } else {
@@ -259,14 +314,22 @@ RunResult DistTrainer::runUnguarded()
                     loss = modelLoss(x, y);
                 }
                 lossSum += loss.detach().to(at::kFloat);
-                // With a split model finishBackward() rewrites some gradients after the backward
-                // pass, so the buckets are reduced after it rather than overlapped.
-                sync.arm(!split && mb == microBatches - 1);
+                sync.arm(mb == microBatches - 1);
                 (loss / static_cast<double>(microBatches)).backward();
             }
         }
         if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
         sync.finish();
+        if (step == state.step + 1 && sync.bucketCount() > 0) {
+            // How much of the dp reduction overlapped the backward pass (tested for split models).
+            Json overlap = Json::object();
+            overlap.set("level", "info").set("gradient_buckets", sync.bucketCount());
+            overlap.set("buckets_started_during_backward", sync.bucketsStartedDuringBackward());
+            overlap.set("message", std::to_string(sync.bucketsStartedDuringBackward()) + " of "
+                                       + std::to_string(sync.bucketCount())
+                                       + " gradient buckets started their reduction during backward");
+            m_events.write("log", overlap);
+        }
         if (zero3Units) zero3Units->finishBackward();
         // Loss: the mean over the global batch (tp ranks of a replica compute the same one).
         // Squared gradient norm: each element counted once over the mesh. Under ZeRO-2 a rank
@@ -324,6 +387,10 @@ RunResult DistTrainer::runUnguarded()
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
             result.lastValLoss = evaluate(step);
             synchronize(device);
+            last = std::chrono::steady_clock::now();
+        }
+        if (c.checkpointEvery > 0 && step % c.checkpointEvery == 0) {
+            checkpoint();
             last = std::chrono::steady_clock::now();
         }
     }
