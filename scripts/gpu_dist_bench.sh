@@ -4,6 +4,7 @@
 #
 #   NGPU=4 OUT=/tmp/out scripts/gpu_dist_bench.sh
 #   MODELS=gpt2 STEPS=8 NGPU=2 scripts/gpu_dist_bench.sh     # a quick check
+#   ONLY='1gpu|tp|pp' SKIP_PEERS=1 scripts/gpu_dist_bench.sh   # some configurations, no peer
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
@@ -107,7 +108,13 @@ PYEOF
 G="--model gpt2-124m --seq 1024 --micro-batch 8 --precision bf16"
 L="--model llama-1b --seq 2048 --micro-batch 2 --precision bf16"
 NAMES=()
-bench() { local name=$1 n=$2; shift 2; [ "$n" -le "$NGPU" ] || return 0; run "$name" "$n" "$@"; NAMES+=("$name"); }
+# ONLY=REGEX runs the configurations whose names match (e.g. ONLY='tp|pp' for a memory check).
+bench() {
+  local name=$1 n=$2; shift 2
+  [ "$n" -le "$NGPU" ] || return 0
+  [[ -z "${ONLY:-}" || "$name" =~ $ONLY ]] || return 0
+  run "$name" "$n" "$@"; NAMES+=("$name")
+}
 MODELS=${MODELS:-gpt2 llama}
 for M in $MODELS; do
   if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
@@ -125,7 +132,9 @@ summarize "${NAMES[@]}" | tee "$OUT/table.txt"
 
 echo "== PyTorch DDP peer (.peers/gpt2_torch.py, GPT-2 124M, batch 8 x 1024 per GPU, bf16, eager)"
 PEER="$ROOT/.peers/gpt2_torch.py"; [ -f "$PEER" ] || PEER="$ROOT/../shared/peers/gpt2_torch.py"
-if [ -f "$PEER" ]; then
+if [ "${SKIP_PEERS:-0}" = 1 ]; then
+  echo "skipped (SKIP_PEERS=1)"
+elif [ -f "$PEER" ]; then
   "$PY" "$PEER" --batch 8 --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
   for n in 2 4; do
     [ "$n" -le "$NGPU" ] || continue

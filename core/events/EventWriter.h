@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace meshwork {
@@ -27,7 +28,10 @@ struct StepEvent {
     double tflops = 0;         // per GPU, model FLOPs (core/spec/Flops.h)
     double mfu = 0;
     double stepMs = 0;
-    double memPeakGiB = 0;
+    double memPeakGiB = 0;       // this rank's allocator peak (the largest of all ranks in a distributed run)
+    // Pipeline runs: the allocator peak of each stage (the largest over its ranks), so rank 0's
+    // stream shows every stage's memory. Empty otherwise (the field is then not written).
+    std::vector<double> memStagesGiB;
 };
 
 class EventWriter {

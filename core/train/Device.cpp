@@ -146,4 +146,16 @@ AutocastScope::~AutocastScope()
     at::autocast::set_autocast_dtype(m_type, static_cast<at::ScalarType>(m_prevDtype));
 }
 
+AutocastCacheScope::AutocastCacheScope(Precision precision) : m_active(precision != Precision::Fp32)
+{
+    // The cache is cleared when the outermost scope's nesting count returns to zero: holding
+    // one level here makes the AutocastScopes inside leave it alone.
+    if (m_active) at::autocast::increment_nesting();
+}
+
+AutocastCacheScope::~AutocastCacheScope()
+{
+    if (m_active && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+}
+
 } // namespace meshwork

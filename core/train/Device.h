@@ -52,4 +52,19 @@ private:
     int m_prevDtype = 0;
 };
 
+// Keeps autocast's weight-cast cache over the forward passes inside it and clears it at its
+// end. A pipeline step runs several forwards before their backwards: without this each
+// micro-batch in flight would cast the stage's weights again and its graph would keep its own
+// 16-bit copy (one per micro-batch in flight, where the planner and a single process hold one).
+class AutocastCacheScope {
+public:
+    explicit AutocastCacheScope(Precision precision);
+    ~AutocastCacheScope();
+    AutocastCacheScope(const AutocastCacheScope&) = delete;
+    AutocastCacheScope& operator=(const AutocastCacheScope&) = delete;
+
+private:
+    bool m_active = false;
+};
+
 } // namespace meshwork

@@ -47,6 +47,11 @@ Json plannerPrediction(const TrainConfig& config, const LocalCluster& local, int
             p.set("mfu", e.throughput.mfu);
         }
         p.set("mem_gib", m.allocated()).set("mem_total_gib", m.total).set("stage", static_cast<int64_t>(stage));
+        if (e.memory.stages.size() > 1) {
+            Json stages = Json::array();
+            for (const StageMemory& s : e.memory.stages) stages.push(s.allocated());
+            p.set("mem_stages_gib", stages);
+        }
         p.set("gpu", local.cluster.gpu.id).set("source", "planner, target meshwork");
         return p;
     } catch (const std::exception&) {

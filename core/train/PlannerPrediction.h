@@ -24,7 +24,8 @@ LocalCluster localCluster(c10::Device device, int worldSize);
 
 // {"tokens_per_s" (whole run), "tflops" (per GPU), "mfu", "mem_gib" (this rank's pipeline stage,
 // as the allocator's peak: comparable with mem_peak_gib), "mem_total_gib" (the card's whole use:
-// with CUDA context and fragmentation reserve), "gpu", "stage", "source"}. Null on the CPU (the
+// with CUDA context and fragmentation reserve), "mem_stages_gib" (every pipeline stage, when
+// pp > 1), "gpu", "stage", "source"}. Null on the CPU (the
 // planner models GPUs) or when the planner cannot estimate the plan.
 Json plannerPrediction(const TrainConfig& config, int worldSize, int pipelineRank, c10::Device device);
 // The same for a given cluster (no device needed: what the GPU runs use, testable on the CPU).

@@ -23,6 +23,14 @@ struct P2p {
     int tag(int mb, int v, int backward) const { return (mb * stages + v) * 2 + backward; }
     void send(const at::Tensor& t, int dst, int tag)
     {
+        // Sends already delivered release their buffers now rather than at the end of the step
+        // (each is a [B, T, C] fp32 tensor: one per micro-batch would pile up otherwise).
+        // wait() on a completed send returns at once, and reports its error if it failed.
+        std::erase_if(pending, [this](const auto& p) {
+            if (!p.first->isCompleted()) return false;
+            mesh.wait(p.first, pp, "pipeline send");
+            return true;
+        });
         std::vector<at::Tensor> v{t.detach().contiguous()};
         pending.emplace_back(pp.backend->send(v, dst, tag), v[0]);
     }
@@ -57,6 +65,7 @@ at::Tensor runPipelineStep(ParallelModel& model, Mesh& mesh, const PipelineSched
     };
     std::map<std::pair<int, int>, Saved> saved; // (micro-batch, chunk)
     const double scale = 1.0 / static_cast<double>(batches.size());
+    AutocastCacheScope castOnce(precision); // one 16-bit copy of the weights for all micro-batches in flight
 
     for (const PipeOp& op : schedule.ranks.at(i)) {
         const int v = op.chunk * n + i;

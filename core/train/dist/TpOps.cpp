@@ -156,19 +156,56 @@ at::Tensor gatherSeq(const at::Tensor& x, Mesh& mesh, CommGroup& tp)
     return tp.trivial() ? x : GatherSeq::apply(x, &mesh, &tp);
 }
 
+namespace {
+
+// Megatron-LM's _VocabParallelCrossEntropy as one autograd node: the forward turns the fp32
+// logits into the softmax over the whole vocabulary (exp of the logits shifted by the global row
+// maximum, over the all-reduced sum) and keeps only that; the backward rewrites it in place into
+// (softmax - onehot(target)) * grad / N. One [N, Vl] fp32 tensor is saved, where autograd's
+// chain of sub, exp and gather would keep and allocate several (and the planner's memory model
+// counts one).
+struct VocabParallelCE : torch::autograd::Function<VocabParallelCE> {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& targets,
+                              int64_t vocabStart, Mesh* m, CommGroup* g)
+    {
+        const int64_t Vl = logits.size(-1);
+        at::Tensor rowMax = std::get<0>(logits.max(-1));
+        allReduceInPlace(*m, *g, rowMax, "vocabulary-parallel max", /*max=*/true);
+        at::Tensor softmax = logits - rowMax.unsqueeze(-1);
+        const at::Tensor mine = targets.ge(vocabStart).logical_and(targets.lt(vocabStart + Vl)).to(softmax.scalar_type());
+        const at::Tensor local = (targets - vocabStart).clamp(0, Vl - 1).unsqueeze(-1);
+        const at::Tensor picked = softmax.gather(-1, local).squeeze(-1) * mine;
+        softmax.exp_();
+        // The two sums over the vocabulary shards in one all-reduce: [2, N].
+        at::Tensor sums = at::stack({softmax.sum(-1), picked});
+        allReduceInPlace(*m, *g, sums, "vocabulary-parallel sums");
+        const at::Tensor sumExp = sums[0];
+        softmax.div_(sumExp.unsqueeze(-1));
+        ctx->saved_data["softmax"] = softmax;
+        ctx->saved_data["local"] = local;
+        ctx->saved_data["mine"] = mine;
+        return (sumExp.log() - sums[1]).mean();
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grad)
+    {
+        at::Tensor d = ctx->saved_data["softmax"].toTensor();
+        const at::Tensor local = ctx->saved_data["local"].toTensor();
+        const at::Tensor mine = ctx->saved_data["mine"].toTensor();
+        ctx->saved_data.clear();
+        d.scatter_add_(-1, local, -mine.unsqueeze(-1));
+        d.mul_(grad[0] / static_cast<double>(d.size(0)));
+        return {d, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+};
+
+} // namespace
+
 at::Tensor vocabParallelCrossEntropy(const at::Tensor& logits, const at::Tensor& targets, int64_t vocabStart, Mesh& mesh,
                                      CommGroup& tp)
 {
-    const int64_t Vl = logits.size(-1);
-    at::Tensor rowMax = std::get<0>(logits.detach().max(-1));
-    allReduceInPlace(mesh, tp, rowMax, "vocabulary-parallel max", /*max=*/true);
-    const at::Tensor shifted = logits - rowMax.unsqueeze(-1);
-    const at::Tensor sumExp = reduceFromTp(shifted.exp().sum(-1), mesh, tp);
-    const at::Tensor mine = targets.ge(vocabStart).logical_and(targets.lt(vocabStart + Vl));
-    const at::Tensor local = (targets - vocabStart).clamp(0, Vl - 1);
-    const at::Tensor picked = shifted.gather(-1, local.unsqueeze(-1)).squeeze(-1) * mine.to(shifted.scalar_type());
-    const at::Tensor target = reduceFromTp(picked, mesh, tp);
-    return (sumExp.log() - target).mean();
+    // One rank holds the whole vocabulary: PyTorch's fused cross-entropy, as TransformerModel.
+    if (tp.trivial()) return at::cross_entropy_loss(logits, targets);
+    return VocabParallelCE::apply(logits, targets, vocabStart, &mesh, &tp);
 }
 
 } // namespace meshwork

@@ -60,6 +60,9 @@ private slots:
             QCOMPARE(p.find("mem_total_gib")->asNumber(), m.total);
             QCOMPARE(p.find("tokens_per_s")->asNumber(), e.throughput.tokensPerS);
             QCOMPARE(p.find("tflops")->asNumber(), e.throughput.tflopsPerGpu);
+            const Json* stages = p.find("mem_stages_gib");
+            QVERIFY(stages && stages->size() == 2);
+            QCOMPARE(stages->asArray()[1].asNumber(), e.memory.stages[1].total - e.memory.stages[1].context - e.memory.stages[1].reserve);
         }
         // The stages differ (embeddings on the first, head and logits on the last).
         QVERIFY(plannerPrediction(config, local, 0).find("mem_gib")->asNumber()
