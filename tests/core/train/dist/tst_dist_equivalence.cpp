@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <map>
+#include <tuple>
 
 using namespace meshwork;
 
@@ -79,7 +80,21 @@ struct RunOutput {
     std::vector<double> losses;
     std::vector<float> params;
     QString log;
+    int buckets = -1, bucketsStartedEarly = -1; // rank 0's first step (GradientSync)
 };
+
+// The log event that reports how many gradient buckets started during backward.
+std::pair<int, int> bucketOverlap(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {-1, -1};
+    for (const QByteArray& line : f.readAll().split('\n')) {
+        auto j = Json::parse(line.toStdString());
+        const Json* early = j && j->isObject() ? j->find("buckets_started_during_backward") : nullptr;
+        if (early) return {int(j->find("gradient_buckets")->asNumber()), int(early->asNumber())};
+    }
+    return {-1, -1};
+}
 
 } // namespace
 
@@ -92,7 +107,7 @@ private slots:
     void rejectsWorldSizeMismatch();
 
 private:
-    RunOutput reference(const QString& model);
+    RunOutput reference(const QString& model, const QStringList& optimizer);
     RunOutput distributed(const QString& model, int nproc, const QStringList& extra);
     QTemporaryDir m_dir;
     std::map<QString, RunOutput> m_references;
@@ -104,14 +119,15 @@ void TestDistEquivalence::initTestCase()
     QVERIFY(m_dir.isValid());
 }
 
-RunOutput TestDistEquivalence::reference(const QString& model)
+RunOutput TestDistEquivalence::reference(const QString& model, const QStringList& optimizer)
 {
-    if (auto it = m_references.find(model); it != m_references.end()) return it->second;
-    const QString dir = m_dir.filePath("ref-" + model);
+    const QString key = (QStringList{model} + optimizer).join('-');
+    if (auto it = m_references.find(key); it != m_references.end()) return it->second;
+    const QString dir = m_dir.filePath("ref-" + key);
     QDir().mkpath(dir);
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(kTrainer, commonArgs(model) + QStringList{"--events", dir + "/events.jsonl", "--checkpoint-every",
+    p.start(kTrainer, commonArgs(model) + optimizer + QStringList{"--events", dir + "/events.jsonl", "--checkpoint-every",
                                                        QString::number(kSteps), "--checkpoint-dir", dir});
     RunOutput out;
     if (!p.waitForFinished(120000) || p.exitCode() != 0) {
@@ -120,7 +136,7 @@ RunOutput TestDistEquivalence::reference(const QString& model)
     }
     out.losses = stepLosses(dir + "/events.jsonl");
     out.params = checkpointParams(dir + QString("/step_%1.ckpt").arg(kSteps, 8, 10, QChar('0')));
-    m_references[model] = out;
+    m_references[key] = out;
     return out;
 }
 
@@ -159,6 +175,7 @@ RunOutput TestDistEquivalence::distributed(const QString& model, int nproc, cons
     if (!ok) return out;
     out.losses = stepLosses(dir + "/events.jsonl");
     out.params = readFloats(dir + "/params.bin", 0);
+    std::tie(out.buckets, out.bucketsStartedEarly) = bucketOverlap(dir + "/events.jsonl");
     return out;
 }
 
@@ -184,6 +201,21 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"dp2xtp2", {"--dp", "2", "--tp", "2"}},
         {"dp2xpp2", {"--dp", "2", "--pp", "2"}},
         {"tp2xpp2", {"--tp", "2", "--pp", "2"}},
+        // LAMB and LARS: per-tensor norms summed over ZeRO slices and tp shards (TpNormSum.h).
+        // Optimizer options come last: the single-process reference takes them from there.
+        {"lamb-zero1-dp2", {"--dp", "2", "--zero", "1", "--optimizer", "lamb"}},
+        {"lamb-offload-dp2", {"--dp", "2", "--zero", "2", "--offload", "optimizer", "--offload-fraction", "0.5",
+                              "--optimizer", "lamb"}},
+        {"lars-zero2-dp2", {"--dp", "2", "--zero", "2", "--optimizer", "lars", "--lars-trust", "1"}},
+        {"lamb-tp2", {"--tp", "2", "--optimizer", "lamb"}},
+        {"lars-tp2-sp", {"--tp", "2", "--sp", "--optimizer", "lars", "--lars-trust", "1"}},
+        {"lamb-dp2xtp2-zero1", {"--dp", "2", "--tp", "2", "--zero", "1", "--optimizer", "lamb"}},
+        // Small buckets, so that the dp reduction of split models overlaps the backward pass in
+        // many buckets (checked below: all of them without sp, those without sp-partial
+        // gradients with it, those without the tied embedding under pp).
+        {"dp2xtp2-buckets", {"--dp", "2", "--tp", "2", "--bucket-mb", "0.01"}},
+        {"dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--bucket-mb", "0.01"}},
+        {"dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--bucket-mb", "0.01"}},
     };
     for (const char* model : {"gpt-nano", "llama-nano"})
         for (const auto& [name, args] : configs) {
@@ -199,10 +231,19 @@ void TestDistEquivalence::matchesSingleProcess()
     QFETCH(QString, model);
     QFETCH(int, nproc);
     QFETCH(QStringList, extra);
-    const RunOutput ref = reference(model);
+    const int optimizerAt = int(extra.indexOf("--optimizer"));
+    const RunOutput ref = reference(model, optimizerAt >= 0 ? extra.mid(optimizerAt) : QStringList{});
     QVERIFY2(int(ref.losses.size()) == kSteps && !ref.params.empty(), qPrintable("single-process run failed: " + ref.log));
     const RunOutput got = distributed(model, nproc, extra);
     QVERIFY2(int(got.losses.size()) == kSteps, qPrintable("distributed run failed: " + got.log));
+    if (extra.contains("--bucket-mb")) {
+        qInfo("%d of %d gradient buckets started during backward", got.bucketsStartedEarly, got.buckets);
+        QVERIFY2(got.buckets > 4, "expected many small buckets");
+        if (extra.contains("--sp") || extra.contains("--pp"))
+            QVERIFY(got.bucketsStartedEarly > 0 && got.bucketsStartedEarly < got.buckets); // some held back
+        else
+            QCOMPARE(got.bucketsStartedEarly, got.buckets); // nothing rewritten after backward
+    }
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {
         const double rel = std::abs(got.losses[s] - ref.losses[s]) / std::abs(ref.losses[s]);
