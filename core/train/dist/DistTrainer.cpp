@@ -10,6 +10,7 @@
 #include "core/train/Model.h"
 #include "core/train/Optimizer.h"
 #include "core/train/ParameterLayout.h"
+#include "core/train/PlannerPrediction.h"
 #include "core/train/TokenData.h"
 #include "core/train/dist/DistCheckpoint.h"
 #include "core/train/dist/GradientSync.h"
@@ -76,6 +77,24 @@ void allReduceSum(Mesh& mesh, CommGroup& group, at::Tensor& t, const char* what)
     c10d::AllreduceOptions opts;
     opts.timeout = mesh.timeout();
     mesh.wait(group.backend->allreduce(v, opts), group, what);
+}
+
+// Every pipeline stage's allocator peak (the largest over the stage's ranks), for rank 0's
+// step events: each rank puts its own figure at its stage's index, a MAX all-reduce fills the rest.
+std::vector<double> stagePeakMemory(Mesh& mesh, double mine, c10::Device device)
+{
+    CommGroup& world = mesh.world();
+    at::Tensor v = at::zeros({mesh.group(Axis::Pp).size()}, at::TensorOptions().dtype(at::kDouble).device(device));
+    v[mesh.index(Axis::Pp)].fill_(mine);
+    if (!world.trivial()) {
+        std::vector<at::Tensor> t{v};
+        c10d::AllreduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::MAX;
+        opts.timeout = mesh.timeout();
+        mesh.wait(world.backend->allreduce(t, opts), world, "stage memory all-reduce");
+    }
+    const at::Tensor host = v.to(at::kCPU);
+    return {host.data_ptr<double>(), host.data_ptr<double>() + host.numel()};
 }
 
 } // namespace
@@ -232,6 +251,8 @@ RunResult DistTrainer::runUnguarded()
         start.set("optimizer_device_gib", sharded->deviceStateBytes() / 1073741824.0);
         start.set("optimizer_host_gib", sharded->hostStateBytes() / 1073741824.0);
     }
+    if (Json predicted = plannerPrediction(c, g.worldSize, mesh.index(Axis::Pp), device); !predicted.isNull())
+        start.set("predicted", predicted);
     if (!resumedFrom.empty()) start.set("resumed_from", resumedFrom).set("resumed_step", state.step);
     m_events.write("run_start", start);
     auto checkpoint = [&]() {
@@ -381,7 +402,9 @@ RunResult DistTrainer::runUnguarded()
         last = now;
         if (std::isfinite(lossValue)) {
             const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
-            m_events.step(makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device)));
+            StepEvent event = makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device));
+            if (pipelined) event.memStagesGiB = stagePeakMemory(mesh, event.memPeakGiB, device);
+            m_events.step(event);
             result.lastLoss = lossValue;
         }
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
