@@ -66,6 +66,7 @@ struct PlanMemoryTerms {
     double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
     double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
     bool reduceScatterOutput = false; // meshwork ZeRO-2/3: the reduce-scatter output shard
+    bool meshworkUnits = false; // meshwork ZeRO-3: parameter units gathered one at a time (Zero3.h)
     double logits = 0;          // last stage
     double commNoGather = 0;    // buffers other than ZeRO-3's gathered layers
     int64_t microBatches = 1;
@@ -83,6 +84,7 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     if (plan.recompute != Recompute::None)
         t.workingLayer = std::max(0.0, layerActivationBytes(target, x, plan.precision, Recompute::None, flash) - t.perLayer);
     t.reduceScatterOutput = target == Target::Meshwork && plan.zero >= 2 && plan.dp > 1;
+    t.meshworkUnits = target == Target::Meshwork && plan.zero >= 3;
     t.logits = logitsBytes(model, plan, target);
     t.commNoGather = commBuffers(model, plan, target, ModelStateMemory{});
     t.microBatches = plan.microBatches();
@@ -106,8 +108,23 @@ void finish(StageMemory& s)
 StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, const Plan& plan, int stage)
 {
     const StageShape shape = stageShape(model, plan, stage, t.layerParams, t.layerMatmulParams);
-    const ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
-                                                 t.layerMatmulParams, plan);
+    ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
+                                           t.layerMatmulParams, plan);
+    double reduceScatterOutput = t.reduceScatterOutput ? ms.gradients : 0;
+    if (t.meshworkUnits) {
+        // core/train/dist/Zero3: the units are the embeddings, each layer, and the final norm
+        // with the head. One is gathered at a time, and during its backward its full fp32
+        // gradients too (the tied head also reads the embedding unit); its reduce-scatter
+        // output is its 1/dp slice. The autocast copy of every matmul weight is saved for the
+        // backward pass, as without ZeRO-3 (autograd keeps the cast, not the freed fp32 unit).
+        const double embedding = shape.first ? shape.embeddingParams : 0;
+        const double head = shape.last ? shape.headParams : 0;
+        const double tied = shape.first && shape.last && model.tiedEmbeddings ? embedding : 0;
+        const double largest = std::max({t.layerParams, embedding, head});
+        ms.gatherBuffer = std::max({2 * t.layerParams, 2 * embedding, 2 * head + tied}) * t.sb.weights;
+        ms.weights += shape.matmulParams() * t.sb.autocastCopy;
+        reduceScatterOutput = plan.dp > 1 ? largest * t.sb.gradients / plan.dp : 0;
+    }
     StageMemory s;
     s.stage = stage;
     s.layers = int(shape.layers);
@@ -116,7 +133,7 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     s.optimizer = ms.optimizer / kGiB;
     s.activations = stageActivations(t, plan, shape.layers, stage) / kGiB;
     s.logits = shape.last ? t.logits / kGiB : 0;
-    s.buffers = (t.commNoGather + ms.gatherBuffer + (t.reduceScatterOutput ? ms.gradients : 0)) / kGiB;
+    s.buffers = (t.commNoGather + ms.gatherBuffer + reduceScatterOutput) / kGiB;
     s.context = calib::kCudaContextGiB;
     s.host = ms.host / kGiB;
     finish(s);

@@ -56,7 +56,15 @@ private slots:
         QVERIFY(near(z2.gradients, z0.gradients / dp));
         QVERIFY(near(z2.optimizer, z0.optimizer / dp));
         // ZeRO-3: the parameters too; the gathered-layer buffer appears.
-        QVERIFY(z3.weights < z0.weights / dp * 1.0001 + 1e-9);
+        if (t == Target::Meshwork) {
+            // Our trainer's units free the fp32 parameters, but autograd keeps the autocast copy
+            // of every matmul weight for the backward pass (core/train/dist/Zero3.h), as without
+            // ZeRO-3: exactly the fp32 part is sharded.
+            const double params = double(model("llama2-7b").allocatedParameterCount());
+            QVERIFY(near(z0.weights - z3.weights, params * 4 * (1 - 1.0 / dp) / (1024.0 * 1024 * 1024)));
+        } else {
+            QVERIFY(z3.weights < z0.weights / dp * 1.0001 + 1e-9);
+        }
         QVERIFY(z3.buffers > z2.buffers);
         QVERIFY(z0.total > z1.total && z1.total > z2.total && z2.total > z3.total);
     }
