@@ -2,6 +2,7 @@
 // plain loops (the formulas of core/train/Optimizer.h), for two parameter tensors of which
 // one decays (a matrix) and one does not (a norm gain).
 #include "core/train/Optimizer.h"
+#include "core/train/dist/ShardedOptimizer.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -9,6 +10,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 using namespace meshwork;
@@ -150,6 +152,63 @@ private slots:
         }
         QCOMPARE(opt.stepCount(), int64_t(steps));
         QCOMPARE(int(opt.states().size()), optimizerStatesPerParameter(oc.kind));
+    }
+
+    void slicesWithSummedNormsEqualTheWhole_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("lamb") << "lamb";
+        QTest::newRow("lars") << "lars";
+    }
+    void slicesWithSummedNormsEqualTheWhole()
+    {
+        // ZeRO's view (ShardedOptimizer.h): the flat buffers cut into slices at 5 and 14, so the
+        // matrix [0, 12) and the gain [12, 17) each lie in two slices. Each slice's optimizer gives
+        // the squared norms of its pieces; summed per tensor (what the dp all-reduce does), every
+        // slice takes its whole tensor's trust ratio, and three steps equal one optimizer over
+        // the whole buffer.
+        QFETCH(QString, kind);
+        Case c = makeCase(11);
+        OptimizerConfig oc;
+        oc.kind = *parseOptimizer(kind.toStdString());
+        oc.weightDecay = 0.1;
+        oc.larsTrust = 1.0;
+        const double lr = 0.05;
+        at::Tensor wWhole = toTensor(c.w), gWhole = toTensor(c.g);
+        at::Tensor wSliced = toTensor(c.w), gSliced = toTensor(c.g), wAlone = toTensor(c.w), gAlone = toTensor(c.g);
+        FlatOptimizer whole(oc, c.layout, wWhole, gWhole);
+        const std::vector<int64_t> cuts{0, 5, 14, 17};
+        std::vector<std::unique_ptr<FlatOptimizer>> summed, alone;
+        std::vector<at::Tensor> tensorIds;
+        for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+            const int64_t b = cuts[k], n = cuts[k + 1] - cuts[k];
+            const ParameterLayout slice = sliceLayout(c.layout, b, b + n);
+            std::vector<int64_t> ids;
+            for (const ParamInfo& p : slice.params) ids.push_back(c.layout.find(p.name) - c.layout.params.data());
+            tensorIds.push_back(at::tensor(ids, at::TensorOptions().dtype(at::kLong)));
+            summed.push_back(std::make_unique<FlatOptimizer>(oc, slice, wSliced.narrow(0, b, n), gSliced.narrow(0, b, n)));
+            alone.push_back(std::make_unique<FlatOptimizer>(oc, slice, wAlone.narrow(0, b, n), gAlone.narrow(0, b, n)));
+        }
+        for (int t = 1; t <= 3; ++t) {
+            const at::Tensor g = toTensor(c.g) * (1.0 + t / 10.0);
+            gWhole.copy_(g), gSliced.copy_(g), gAlone.copy_(g);
+            whole.step(lr);
+            at::Tensor sums = at::zeros({2, int64_t(c.layout.params.size())});
+            std::vector<at::Tensor> parts;
+            for (size_t k = 0; k < summed.size(); ++k) {
+                parts.push_back(summed[k]->beginStep());
+                sums.index_add_(1, tensorIds[k], parts.back());
+            }
+            for (size_t k = 0; k < summed.size(); ++k) summed[k]->finishStep(lr, sums.index_select(1, tensorIds[k]));
+            for (auto& o : alone) o->step(lr);
+            compare(toVector(wSliced), toVector(wWhole));
+        }
+        // Without the sum each slice scales by its own piece's norms: another optimizer, which
+        // this test would tell apart.
+        const auto a = toVector(wAlone), w = toVector(wWhole);
+        double worst = 0;
+        for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - w[i]));
+        QVERIFY2(worst > 1e-3, qPrintable(QString("per-slice norms differ by only %1").arg(worst)));
     }
 
     void lambTrustRatioIsOneForZeroWeights()
