@@ -361,9 +361,9 @@ RunResult DistTrainer::runUnguarded()
         at::Tensor normSq;
         {
             at::NoGradGuard noGrad;
-            const at::Tensor gr = flatGrads.narrow(0, zero2 ? shard.begin : 0, zero2 ? shard.numel() : layout.totalElements);
-            normSq = split ? (gr.square() * split->normWeights().narrow(0, zero2 ? shard.begin : 0, gr.numel())).sum()
-                           : gr.square().sum();
+            const int64_t begin = zero2 ? shard.begin : 0, end = zero2 ? shard.end : layout.totalElements;
+            normSq = split ? split->squaredGradNorm(flatGrads, begin, end)
+                           : at::linalg_vector_norm(flatGrads.narrow(0, begin, end - begin), 2).square();
             normSq = normSq.reshape({1}).to(at::kFloat);
             if (zero2) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");

@@ -145,7 +145,6 @@ ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     m_flatParams = at::zeros({m_layout.totalElements}, opts);
     m_flatGrads = at::zeros({m_layout.totalElements}, opts);
-    at::Tensor weights = at::ones({m_layout.totalElements}, at::TensorOptions().dtype(at::kFloat));
 
     // The initial weights of the single-process model, cut to this rank's part.
     TransformerModel reference(spec, Recompute::None, c10::Device(c10::kCPU));
@@ -162,10 +161,9 @@ ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh
         m_params.push_back(p);
         const bool replicated = tpSplitOf(whole, spec) == TpSplit::Replicated;
         m_replicated.push_back(replicated);
-        if (replicated) weights.narrow(0, local.offset, local.numel()).fill_(1.0 / t);
-        if (m_tiedCopy && local.name == "wte") weights.narrow(0, local.offset, local.numel()).zero_();
+        const double w = m_tiedCopy && local.name == "wte" ? 0.0 : replicated ? 1.0 / t : 1.0;
+        if (w != 1.0) m_normSegments.push_back({local.offset, local.numel(), w});
     }
-    m_normWeights = weights.to(device);
     m_wte = get("wte");
     m_wpe = get("wpe");
     m_lnfw = get("ln_f.weight");
@@ -341,6 +339,26 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
     const int64_t start = j * m_head.size(0);
     return vocabParallelCrossEntropy(logits.reshape({-1, logits.size(-1)}).to(at::kFloat), targets.reshape({-1}), start,
                                      m_mesh, m_tp);
+}
+
+at::Tensor ParallelModel::squaredGradNorm(const at::Tensor& grads, int64_t begin, int64_t end) const
+{
+    at::NoGradGuard noGrad;
+    // sum w g^2 = sum g^2 + sum over the weighted segments of (w - 1) |g_segment|^2.
+    at::Tensor total = at::linalg_vector_norm(grads.narrow(0, begin, end - begin), 2).square();
+    std::vector<at::Tensor> parts;
+    std::vector<double> weights;
+    for (const NormSegment& s : m_normSegments) {
+        const int64_t b = std::max(begin, s.offset), e = std::min(end, s.offset + s.numel);
+        if (b >= e) continue;
+        parts.push_back(grads.narrow(0, b, e - b));
+        weights.push_back(s.weight - 1.0);
+    }
+    if (parts.empty()) return total;
+    const at::Tensor norms = at::stack(at::_foreach_norm(parts, 2)).to(at::kDouble);
+    const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).to(norms.device());
+    // Rounding could take a sum whose every element is discounted a hair below zero.
+    return (total.to(at::kDouble) + (norms.square() * w).sum()).clamp_min(0).to(grads.scalar_type());
 }
 
 void ParallelModel::finishBackward()

@@ -71,9 +71,11 @@ public:
     // Per local parameter: whether finishBackward() rewrites its gradient (GradientSync holds
     // the buckets of these back until then; the others reduce during the backward pass).
     std::vector<bool> rewrittenByFinishBackward() const;
-    // Per element: the share of the squared gradient norm this copy counts (1 for a
-    // tp-split parameter, 1/t for a replicated one, 0 for the tied head's second copy).
-    const at::Tensor& normWeights() const { return m_normWeights; }
+    // Sum over the elements [begin, end) of the flat gradients of w g^2, w the share of the
+    // squared gradient norm this copy counts: 1 for a tp-split parameter, 1/t for a replicated
+    // one, 0 for the tied head's second copy. Reductions only: no buffer of the gradients' size
+    // (a per-element weight tensor would cost as much memory as the gradients themselves).
+    at::Tensor squaredGradNorm(const at::Tensor& flatGrads, int64_t begin, int64_t end) const;
     // The full single-process flat buffer (collective over tp and pp: every rank calls it).
     at::Tensor gatherFullParameters();
 
@@ -108,7 +110,12 @@ private:
     c10::Device m_device;
     ParameterLayout m_full, m_layout;
     std::vector<size_t> m_fullIndex;    // m_layout.params[i] is m_full.params[m_fullIndex[i]]
-    at::Tensor m_flatParams, m_flatGrads, m_normWeights;
+    at::Tensor m_flatParams, m_flatGrads;
+    struct NormSegment {
+        int64_t offset = 0, numel = 0;
+        double weight = 1; // != 1: replicated over tp, or the tied copy
+    };
+    std::vector<NormSegment> m_normSegments;
     std::vector<at::Tensor> m_params;
     std::vector<bool> m_replicated;
     at::Tensor m_wte, m_wpe, m_lnfw, m_lnfb, m_head;
