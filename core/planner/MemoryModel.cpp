@@ -24,11 +24,16 @@ double logitsBytes(const ModelSpec& model, const Plan& plan, Target target)
         // the fp32 copy vocab-parallel cross-entropy works in, whose gradient it writes in place.
         return 4 * sbh / repDiv + (2 + 4) * sbV;
     }
-    // Our trainer: logits micro-batch x seq x padded vocab in the compute precision, the fp32
-    // copy for cross-entropy and its gradient (Korthikanti's 4sbV, plus autocast's cast).
+    // Our trainer (measured on H200 against the allocator's peak, docs/bench):
+    //  - tp = 1, PyTorch's fused cross-entropy on an fp32 copy of the logits: the peak is at the
+    //    start of the backward pass, with the saved log-probabilities, their gradient from the
+    //    loss and log-softmax's gradient all alive: 12 sbV bytes, whatever the precision.
+    //  - tp > 1, the vocabulary-parallel node (core/train/dist/TpOps.cpp): the 16-bit logits
+    //    (none in fp32), their fp32 copy and the softmax it keeps, at the end of the forward;
+    //    its backward works in place.
     const double e = plan.precision == Precision::Fp32 ? 4 : 2;
-    const double logits = plan.precision == Precision::Fp32 ? 0 : e;
-    return (4 + e) * sbh / repDiv + (logits + 4 + 4) * sbV;
+    const double logits = x.t > 1 ? (plan.precision == Precision::Fp32 ? 0 : 2) + 4 + 4 : 12;
+    return (4 + e) * sbh / repDiv + logits * sbV;
 }
 
 double commBuffers(const ModelSpec& model, const Plan& plan, Target target, const ModelStateMemory& ms)
