@@ -186,15 +186,16 @@ void checkDistManifest(const std::string& stepDir, const TrainConfig& config, in
         const std::string stored = fieldText(manifest.find(f.key));
         was += std::string(was.empty() ? "" : ", ") + f.key + " " + stored;
         now += std::string(now.empty() ? "" : ", ") + f.key + " " + f.value;
+        if (stored == f.value) continue;
+        differs += std::string(differs.empty() ? "" : ", ") + f.key;
         if (f.flag) flags += std::string(flags.empty() ? "" : " ") + f.flag + " " + stored;
-        if (stored != f.value) differs += std::string(differs.empty() ? "" : ", ") + f.key;
     }
     if (!differs.empty())
         throw TrainError(TrainErrorKind::Config, "--resume: checkpoint " + stepDir + " was written by a run with " + was
                          + "; this run has " + now + " (" + differs + " differ" + (differs.find(',') == std::string::npos ? "s" : "")
-                         + "): resume with " + flags + " and " + fieldText(manifest.find("world_size"))
-                         + " ranks (meshwork-cli run --nproc " + fieldText(manifest.find("world_size"))
-                         + "), or start a new run with another --checkpoint-dir");
+                         + "): resume with " + (flags.empty() ? std::string() : flags + " on ")
+                         + fieldText(manifest.find("world_size")) + " ranks (meshwork-cli run --nproc "
+                         + fieldText(manifest.find("world_size")) + "), or start a new run with another --checkpoint-dir");
     const Json* params = manifest.find("parameters");
     const int64_t expected = config.model.allocatedParameterCount();
     if (!params || !params->isNumber() || static_cast<int64_t>(params->asNumber()) != expected)
