@@ -146,6 +146,16 @@ AutocastScope::~AutocastScope()
     at::autocast::set_autocast_dtype(m_type, static_cast<at::ScalarType>(m_prevDtype));
 }
 
+at::Tensor tokensToDevice(const int32_t* tokens, int64_t B, int64_t T, c10::Device device)
+{
+    const at::Tensor host = at::from_blob(const_cast<int32_t*>(tokens), {B, T}, at::TensorOptions().dtype(at::kInt));
+    if (!device.is_cuda()) return host.to(at::kLong);
+    // The caching host allocator keeps a pinned block until the copy that reads it has ended.
+    at::Tensor pinned = at::empty({B, T}, at::TensorOptions().dtype(at::kInt).pinned_memory(true));
+    pinned.copy_(host);
+    return pinned.to(device, at::kInt, /*non_blocking=*/true).to(at::kLong);
+}
+
 AutocastCacheScope::AutocastCacheScope(Precision precision) : m_active(precision != Precision::Fp32)
 {
     // The cache is cleared when the outermost scope's nesting count returns to zero: holding

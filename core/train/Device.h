@@ -6,8 +6,10 @@
 #include "core/spec/GpuSpec.h"
 #include "core/spec/Plan.h"
 
+#include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -35,6 +37,12 @@ void synchronize(c10::Device device);
 std::string torchVersion();
 Json cudaVersion();   // "13.0" or null
 Json ncclVersion();   // "2.27.5" or null
+
+// A B x T micro-batch of token ids (int32 on the host) as int64 on the device. On a GPU through
+// pinned memory, asynchronously: a copy from pageable memory would make the host wait for the
+// GPU to finish its queued work before every micro-batch, and the GPU then idles while the host
+// launches the next kernels.
+at::Tensor tokensToDevice(const int32_t* tokens, int64_t B, int64_t T, c10::Device device);
 
 // Turns autocast on for the device in the plan's precision (bf16 or fp16) for one forward
 // pass, and off again (clearing the cast cache, as torch.autocast's exit does). fp32: nothing.

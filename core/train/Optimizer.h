@@ -65,6 +65,7 @@ public:
 private:
     at::Tensor perTensorSquaredNorms(const at::Tensor& flat) const; // [P] squared norms of each segment
     at::Tensor perElement(const at::Tensor& perTensor) const; // [P] -> [N], repeated over each segment
+    void fusedAdamW(double lr);
 
     OptimizerConfig m_config;
     at::Tensor m_params, m_grads;
@@ -76,6 +77,8 @@ private:
     at::Tensor m_update;             // LAMB's u between beginStep() and finishStep()
     NormReducer m_normReducer;
     int64_t m_step = 0;
+    bool m_fused = false;            // AdamW on a GPU: PyTorch's fused kernel (see fusedAdamW)
+    at::Tensor m_stepTensor;         // the step count on the device, for the fused kernel
 };
 
 } // namespace meshwork

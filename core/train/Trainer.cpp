@@ -72,12 +72,6 @@ std::string defaultRunId()
     return buf;
 }
 
-at::Tensor toDevice(const std::vector<int32_t>& tokens, int64_t B, int64_t T, c10::Device device)
-{
-    at::Tensor t = at::from_blob(const_cast<int32_t*>(tokens.data()), {B, T}, at::TensorOptions().dtype(at::kInt));
-    return t.to(device, at::kLong);
-}
-
 } // namespace
 
 RunResult Trainer::runUnguarded()
@@ -176,7 +170,8 @@ RunResult Trainer::runUnguarded()
         for (int64_t i = 0; i < c.evalBatches; ++i) {
             valLoader.next(inputs.data(), targets.data());
             AutocastScope autocast(device, plan.precision);
-            sum += model.loss(toDevice(inputs, B, T, device), toDevice(targets, B, T, device)).detach().to(at::kFloat);
+            const at::Tensor x = tokensToDevice(inputs.data(), B, T, device), y = tokensToDevice(targets.data(), B, T, device);
+            sum += model.loss(x, y).detach().to(at::kFloat);
         }
         const double v = sum.item<double>() / static_cast<double>(c.evalBatches);
         m_events.eval(step, v);
@@ -208,7 +203,7 @@ RunResult Trainer::runUnguarded()
         at::Tensor lossSum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(device));
         for (int64_t mb = 0; mb < microBatches; ++mb) {
             trainLoader.next(inputs.data(), targets.data());
-            const at::Tensor x = toDevice(inputs, B, T, device), y = toDevice(targets, B, T, device);
+            const at::Tensor x = tokensToDevice(inputs.data(), B, T, device), y = tokensToDevice(targets.data(), B, T, device);
             at::Tensor loss;
             {
                 AutocastScope autocast(device, plan.precision);

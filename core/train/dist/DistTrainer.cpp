@@ -63,12 +63,6 @@ RunResult DistTrainer::run()
 
 namespace {
 
-at::Tensor toDevice(const std::vector<int32_t>& tokens, int64_t B, int64_t T, c10::Device device)
-{
-    at::Tensor t = at::from_blob(const_cast<int32_t*>(tokens.data()), {B, T}, at::TensorOptions().dtype(at::kInt));
-    return t.to(device, at::kLong);
-}
-
 // Sum over a group, in place (a no-op for a group of one).
 void allReduceSum(Mesh& mesh, CommGroup& group, at::Tensor& t, const char* what)
 {
@@ -273,7 +267,7 @@ RunResult DistTrainer::runUnguarded()
         at::Tensor sum = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(device));
         for (int64_t i = 0; i < c.evalBatches; ++i) {
             valLoader.next(inputs.data(), targets.data());
-            const MicroBatch mb{toDevice(inputs, B, T, device), toDevice(targets, B, T, device)};
+            const MicroBatch mb{tokensToDevice(inputs.data(), B, T, device), tokensToDevice(targets.data(), B, T, device)};
             if (pipelined) {
                 sum += pipelineForwardLoss(*split, mesh, mb, plan.vpp, plan.precision);
             } else {
@@ -318,7 +312,7 @@ RunResult DistTrainer::runUnguarded()
             std::vector<MicroBatch> batches;
             for (int64_t mb = 0; mb < microBatches; ++mb) {
                 trainLoader.next(inputs.data(), targets.data());
-                batches.push_back({toDevice(inputs, B, T, device), toDevice(targets, B, T, device)});
+                batches.push_back({tokensToDevice(inputs.data(), B, T, device), tokensToDevice(targets.data(), B, T, device)});
             }
             // The schedule interleaves the micro-batches' backward passes: a parameter's
             // gradient is final after its last one, and its buckets start then.
@@ -328,7 +322,7 @@ RunResult DistTrainer::runUnguarded()
         } else {
             for (int64_t mb = 0; mb < microBatches; ++mb) {
                 trainLoader.next(inputs.data(), targets.data());
-                const at::Tensor x = toDevice(inputs, B, T, device), y = toDevice(targets, B, T, device);
+                const at::Tensor x = tokensToDevice(inputs.data(), B, T, device), y = tokensToDevice(targets.data(), B, T, device);
                 at::Tensor loss;
                 {
                     AutocastScope autocast(device, plan.precision);
