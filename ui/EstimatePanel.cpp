@@ -4,6 +4,7 @@
 #include "ui/IssueList.h"
 #include "ui/PlanDocument.h"
 #include "ui/StepTimeBar.h"
+#include "ui/WrappedLabel.h"
 
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -24,7 +25,23 @@ QLabel* headline(QWidget* parent, const QString& objectName)
     f.setBold(true);
     l->setFont(f);
     l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A fixed size, with room for the widest figure the formats give ("888.88 ms"): the
+    // figures change on every step of a drag, and a label that may change size makes the
+    // dock lay out again. setFigure() widens it if a figure ever needs more.
+    const QString widest = QStringLiteral("888.88 ms");
+    l->setText(widest);
+    l->setFixedSize(l->sizeHint());
+    l->setProperty("textMargins", l->width() - QFontMetrics(f).horizontalAdvance(widest));
+    l->clear();
     return l;
+}
+
+void setFigure(QLabel* l, const QString& text)
+{
+    if (l->text() == text) return;
+    const int need = l->property("textMargins").toInt() + QFontMetrics(l->font()).horizontalAdvance(text);
+    if (need > l->maximumWidth()) l->setFixedWidth(need);
+    l->setText(text);
 }
 
 QWidget* tile(QWidget* parent, QLabel* value, const QString& caption)
@@ -44,7 +61,7 @@ QWidget* tile(QWidget* parent, QLabel* value, const QString& caption)
 EstimatePanel::EstimatePanel(PlanDocument* doc, QWidget* parent)
     : QWidget(parent), m_doc(doc), m_tokensPerS(headline(this, QStringLiteral("tokensPerS"))),
       m_tflops(headline(this, QStringLiteral("tflopsPerGpu"))), m_mfu(headline(this, QStringLiteral("mfu"))),
-      m_step(headline(this, QStringLiteral("stepTime"))), m_details(new QLabel(this)), m_stepBar(new StepTimeBar(this)),
+      m_step(headline(this, QStringLiteral("stepTime"))), m_details(new WrappedLabel(this)), m_stepBar(new StepTimeBar(this)),
       m_trainTokens(new QDoubleSpinBox(this)), m_timeToTrain(new QLabel(this)), m_cost(new QLabel(this)),
       m_issues(new IssueList(this))
 {
@@ -55,7 +72,6 @@ EstimatePanel::EstimatePanel(PlanDocument* doc, QWidget* parent)
     tiles->addWidget(tile(this, m_mfu, QStringLiteral("MFU")), 1, 0);
     tiles->addWidget(tile(this, m_step, QStringLiteral("step time")), 1, 1);
 
-    m_details->setWordWrap(true);
     m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     m_trainTokens->setObjectName(QStringLiteral("trainTokens"));
@@ -95,10 +111,10 @@ void EstimatePanel::refresh()
     const Estimate& e = m_doc->estimate();
     const Plan& p = m_doc->plan();
     const bool have = e.time.step > 0;
-    m_tokensPerS->setText(have ? formatCount(e.throughput.tokensPerS) : QStringLiteral("–"));
-    m_tflops->setText(have ? QString::number(e.throughput.tflopsPerGpu, 'f', 1) : QStringLiteral("–"));
-    m_mfu->setText(have ? formatPercent(e.throughput.mfu) : QStringLiteral("–"));
-    m_step->setText(have ? formatSeconds(e.time.step) : QStringLiteral("–"));
+    setFigure(m_tokensPerS, have ? formatCount(e.throughput.tokensPerS) : QStringLiteral("–"));
+    setFigure(m_tflops, have ? QString::number(e.throughput.tflopsPerGpu, 'f', 1) : QStringLiteral("–"));
+    setFigure(m_mfu, have ? formatPercent(e.throughput.mfu) : QStringLiteral("–"));
+    setFigure(m_step, have ? formatSeconds(e.time.step) : QStringLiteral("–"));
 
     m_details->setText(QStringLiteral("%1: %2 parameters · %3 tokens per step (%4 micro-batches of %5 × %6 per DP rank) · "
                                       "%7 GFLOPs per token")

@@ -14,9 +14,8 @@ QStringList toQStringList(const std::vector<std::string>& v)
     return out;
 }
 
-IssueList::IssueList(QWidget* parent) : QLabel(parent)
+IssueList::IssueList(QWidget* parent) : WrappedLabel(parent)
 {
-    setWordWrap(true);
     setTextFormat(Qt::RichText);
     setTextInteractionFlags(Qt::TextSelectableByMouse);
     setAlignment(Qt::AlignLeft | Qt::AlignTop);
@@ -33,7 +32,7 @@ void IssueList::setIssues(const QStringList& errors, const QStringList& warnings
 
 void IssueList::changeEvent(QEvent* e)
 {
-    QLabel::changeEvent(e);
+    WrappedLabel::changeEvent(e);
     if (e->type() == QEvent::PaletteChange) render();
 }
 

@@ -1,12 +1,13 @@
 // Every problem with the plan, one line each, in words (errors red, warnings amber).
 #pragma once
 
-#include <QLabel>
+#include "ui/WrappedLabel.h"
+
 #include <QStringList>
 
 namespace meshwork::ui {
 
-class IssueList : public QLabel {
+class IssueList : public WrappedLabel {
     Q_OBJECT
 public:
     explicit IssueList(QWidget* parent = nullptr);

@@ -3,6 +3,7 @@
 #include "ui/Format.h"
 #include "ui/PlanDocument.h"
 #include "ui/Theme.h"
+#include "ui/WrappedLabel.h"
 
 #include <QEvent>
 #include <QLabel>
@@ -29,13 +30,17 @@ QStringList MemoryChart::termNames()
 }
 
 MemoryChart::MemoryChart(PlanDocument* doc, QWidget* parent)
-    : QWidget(parent), m_doc(doc), m_plot(new QCustomPlot(this)), m_summary(new QLabel(this))
+    : QWidget(parent), m_doc(doc), m_plot(new QCustomPlot(this)), m_summary(new WrappedLabel(this))
 {
     setObjectName(QStringLiteral("memoryChart"));
     m_plot->setObjectName(QStringLiteral("memoryPlot"));
     m_plot->setMinimumSize(240, 160);
     m_plot->setNoAntialiasingOnDrag(true);
-    m_summary->setWordWrap(true);
+    // QCustomPlot's default phImmediateRefresh makes replot() call repaint(): the queued
+    // replot of an edit then painted the whole window before the layout requests of that
+    // edit were handled, and the window painted twice in one frame. update() paints once,
+    // with everything else, after the layouts.
+    m_plot->setPlottingHint(QCP::phImmediateRefresh, false);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     const QStringList names = termNames();
@@ -80,6 +85,7 @@ void MemoryChart::changeEvent(QEvent* e)
     QWidget::changeEvent(e);
     if (e->type() == QEvent::PaletteChange) {
         applyPalette();
+        m_shown.clear(); // the over-budget hatching takes the palette's red
         refresh();
     }
 }
@@ -111,6 +117,15 @@ void MemoryChart::refresh()
     const Estimate& e = m_doc->estimate();
     const auto& stages = e.memory.stages;
     const double capacity = m_doc->cluster().gpu.memoryGiB;
+    // Edits that leave the memory as it was (most of a dp or vpp drag) replot nothing.
+    std::vector<double> shown = {capacity, e.memory.totalGiB, e.memory.hostGiB, double(e.memory.fullestStage)};
+    for (const auto& st : stages) {
+        const auto terms = termsOf(st);
+        shown.insert(shown.end(), terms.begin(), terms.end());
+        shown.push_back(st.total);
+    }
+    if (shown == m_shown && m_ticker) return;
+    m_shown = std::move(shown);
     QVector<double> keys;
     for (size_t s = 0; s < stages.size(); ++s) keys << double(s);
     for (size_t t = 0; t < m_bars.size(); ++t) {

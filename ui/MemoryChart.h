@@ -52,6 +52,7 @@ private:
     QSharedPointer<QCPAxisTickerText> m_ticker;
     QLabel* m_summary;
     int m_overBudget = 0;
+    std::vector<double> m_shown; // the figures the chart shows, to skip replots that change nothing
 };
 
 } // namespace meshwork::ui

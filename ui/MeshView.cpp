@@ -19,6 +19,14 @@ constexpr double kNodeGap = 10;   // px between node boxes
 constexpr double kMargin = 8;
 constexpr double kMaxCell = 64;
 
+// A rectangle on the pixel grid the way aliased drawing rounds it: each edge to the nearest
+// pixel (QRectF::toRect() rounds the width instead, and cells came out one pixel uneven).
+QRect snapped(const QRectF& r)
+{
+    const int l = qRound(r.left()), t = qRound(r.top());
+    return QRect(l, t, qRound(r.right()) - l, qRound(r.bottom()) - t);
+}
+
 QString rangeText(const std::vector<int>& ranks)
 {
     if (ranks.empty()) return {};
@@ -59,8 +67,7 @@ void MeshView::setData(const PlanState& state, const Estimate& estimate)
 {
     m_state = state;
     m_estimate = estimate;
-    rebuild();
-    update(); // coalesced: one repaint per frame however many edits arrive
+    rebuild(); // schedules the repaint (update(), coalesced: one per frame)
 }
 
 void MeshView::setColorAxis(ColorAxis axis)
@@ -68,11 +75,17 @@ void MeshView::setColorAxis(ColorAxis axis)
     if (axis == m_axis) return;
     m_axis = axis;
     rebuild();
-    update();
 }
 
 void MeshView::rebuild()
 {
+    // What the picture showed, to repaint only what changes.
+    const std::vector<Cell> before = std::move(m_cells);
+    const int keyCountBefore = m_keyCount, extraBefore = m_extraRanks;
+    const bool layoutBefore = m_layout.has_value();
+    const ColorAxis axisBefore = m_legendAxis;
+    const QString linkBefore = m_linkName;
+
     const Plan& p = m_state.plan;
     const int gpn = std::max(1, m_state.cluster.gpusPerNode);
     const int gpus = std::max(1, m_state.cluster.worldSize());
@@ -136,12 +149,60 @@ void MeshView::rebuild()
             c.tpCrossesNode = crosses[size_t(g)];
         }
     }
-    relayout();
+    m_legendAxis = m_axis;
+    m_linkName = QString::fromStdString(m_state.cluster.gpu.intraNodeLink);
+
+    const bool sameGrid = before.size() == m_cells.size() && m_nodeRects.size() == size_t(std::max(1, m_state.cluster.nodes)) &&
+                          m_layoutGpn == gpn;
+    if (!sameGrid || m_linkName != linkBefore) {
+        relayout();
+        update();
+        return;
+    }
+    // Same cluster: the cells keep their places; repaint the legend, the note under the
+    // picture and the cells whose colour, outline or use changed (none in a micro-batch drag).
+    QRegion dirty;
+    if (m_keyCount != keyCountBefore || m_layout.has_value() != layoutBefore || m_axis != axisBefore)
+        dirty += m_legendRect.toAlignedRect();
+    if (m_extraRanks != extraBefore) dirty += extraRanksRect();
+    QRect cells;
+    for (size_t g = 0; g < m_cells.size(); ++g) {
+        Cell& c = m_cells[g];
+        const Cell& b = before[g];
+        c.rect = b.rect;
+        if ((c.rank < 0) != (b.rank < 0) || c.colorKey != b.colorKey || c.tpCrossesNode != b.tpCrossesNode)
+            cells |= c.rect.toAlignedRect();
+    }
+    if (!cells.isEmpty()) {
+        const int outline = int(std::ceil(crossOutlineWidth())) + 1; // a cross-node outline reaches past the cell
+        dirty += cells.adjusted(-outline, -outline, outline, outline);
+    }
+    if (!dirty.isEmpty()) update(dirty);
+}
+
+double MeshView::crossOutlineWidth() const { return std::max(2.0, m_cellSize * 0.08); }
+
+QRect MeshView::extraRanksRect() const
+{
+    const int h = fontMetrics().height() + 4;
+    return QRect(0, height() - h - 2, width(), h + 2);
+}
+
+QString MeshView::extraRanksText() const
+{
+    return m_extraRanks > 0 ? QStringLiteral("%1 ranks have no GPU").arg(m_extraRanks) : QString();
 }
 
 void MeshView::resizeEvent(QResizeEvent*)
 {
-    relayout();
+    relayout(); // a resize repaints the whole widget anyway
+}
+
+void MeshView::changeEvent(QEvent* e)
+{
+    QWidget::changeEvent(e);
+    if (e->type() == QEvent::FontChange) relayout();
+    if (e->type() == QEvent::PaletteChange || e->type() == QEvent::StyleChange) m_nodesLayerValid = false;
 }
 
 void MeshView::relayout()
@@ -153,6 +214,8 @@ void MeshView::relayout()
     const double W = width() - 2 * kMargin;
     const double H = height() - 2 * kMargin - legendH;
     m_legendRect = QRectF(kMargin, kMargin, W, legendH);
+    m_layoutGpn = gpn;
+    m_nodesLayerValid = false;
 
     std::vector<int> gpuColOptions = {gpn, int(std::ceil(std::sqrt(double(gpn))))};
     if (gpn % 2 == 0) gpuColOptions.push_back(gpn / 2);
@@ -256,14 +319,56 @@ bool MeshView::event(QEvent* e)
     return QWidget::event(e);
 }
 
-void MeshView::paintEvent(QPaintEvent*)
+const QPixmap& MeshView::nodesLayer()
 {
-    QPainter p(this);
+    const qreal dpr = devicePixelRatioF();
+    const QSize pixels = (QSizeF(size()) * dpr).toSize();
+    if (m_nodesLayerValid && m_nodesLayer.size() == pixels && m_nodesLayer.devicePixelRatio() == dpr) return m_nodesLayer;
+    m_nodesLayer = QPixmap(pixels);
+    m_nodesLayer.setDevicePixelRatio(dpr);
+    QPainter p(&m_nodesLayer);
+    p.setFont(font());
+    paintNodes(p);
+    m_nodesLayerValid = true;
+    return m_nodesLayer;
+}
+
+void MeshView::paintNodes(QPainter& p) const
+{
     p.setRenderHint(QPainter::Antialiasing);
     const QPalette& pal = palette();
     p.fillRect(rect(), pal.color(QPalette::Base));
 
-    // Legend: what the colours mean.
+    // Nodes: each one an NVLink island (solid frame) or a PCIe box (dashed frame).
+    const QFontMetricsF fm(font());
+    const bool nvlink = m_linkName.contains(QStringLiteral("NVLink"));
+    const QString linkName = m_linkName.section(QLatin1Char(' '), 0, 1);
+    QFont small = font();
+    small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.85));
+    for (size_t n = 0; n < m_nodeRects.size(); ++n) {
+        const QRectF box = m_nodeRects[n];
+        QPen frame(nvlink ? pal.color(QPalette::Highlight) : pal.color(QPalette::Mid), nvlink ? 1.6 : 1.2);
+        if (!nvlink) frame.setStyle(Qt::DashLine);
+        p.setPen(frame);
+        p.setBrush(pal.color(QPalette::AlternateBase));
+        p.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
+        if (m_cellSize >= 16 && box.height() > m_cellSize + fm.height()) {
+            p.setFont(small);
+            p.setPen(pal.color(QPalette::Text));
+            const QString label = box.width() > fm.horizontalAdvance(QStringLiteral("node 00 · NVLink 4")) + 12
+                                      ? QStringLiteral("node %1 · %2").arg(n).arg(linkName)
+                                      : QStringLiteral("node %1").arg(n);
+            p.drawText(box.adjusted(m_cellSize * 0.15, 2, -4, 0), Qt::AlignLeft | Qt::AlignTop, label);
+            p.setFont(font());
+        }
+    }
+}
+
+void MeshView::paintLegend(QPainter& p) const
+{
+    // What the colours mean.
+    p.setRenderHint(QPainter::Antialiasing);
+    const QPalette& pal = palette();
     const QFontMetricsF fm(font());
     double x = m_legendRect.left();
     const double ly = m_legendRect.top(), sw = fm.height() * 0.9;
@@ -289,67 +394,85 @@ void MeshView::paintEvent(QPaintEvent*)
         p.setPen(errorColor(pal));
         p.drawText(QPointF(x, ly + fm.ascent()), QStringLiteral("no rank layout: see the problems below"));
     }
+}
 
-    // Nodes: each one an NVLink island (solid frame) or a PCIe box (dashed frame).
-    const bool nvlink = QString::fromStdString(m_state.cluster.gpu.intraNodeLink).contains(QStringLiteral("NVLink"));
-    const QString linkName = QString::fromStdString(m_state.cluster.gpu.intraNodeLink).section(QLatin1Char(' '), 0, 1);
-    QFont small = font();
-    small.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.85));
-    for (size_t n = 0; n < m_nodeRects.size(); ++n) {
-        const QRectF box = m_nodeRects[n];
-        QPen frame(nvlink ? pal.color(QPalette::Highlight) : pal.color(QPalette::Mid), nvlink ? 1.6 : 1.2);
-        if (!nvlink) frame.setStyle(Qt::DashLine);
-        p.setPen(frame);
-        p.setBrush(pal.color(QPalette::AlternateBase));
-        p.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
-        if (m_cellSize >= 16 && box.height() > m_cellSize + fm.height()) {
-            p.setFont(small);
-            p.setPen(pal.color(QPalette::Text));
-            const QString label = box.width() > fm.horizontalAdvance(QStringLiteral("node 00 · NVLink 4")) + 12
-                                      ? QStringLiteral("node %1 · %2").arg(n).arg(linkName)
-                                      : QStringLiteral("node %1").arg(n);
-            p.drawText(box.adjusted(m_cellSize * 0.15, 2, -4, 0), Qt::AlignLeft | Qt::AlignTop, label);
-            p.setFont(font());
-        }
-    }
-
-    // GPUs.
+void MeshView::paintCells(QPainter& p, const QRegion& region)
+{
+    const QPalette& pal = palette();
     QFont cellFont = font();
     cellFont.setPixelSize(std::max(7, int(m_cellSize * 0.32)));
     p.setFont(cellFont);
     const QColor error = errorColor(pal);
+    const bool everything = region.boundingRect().contains(rect());
     // Hundreds of small cells: square and aliased is as clear and several times cheaper
-    // to rasterise than antialiased rounded corners (the drag budget is one frame).
+    // to rasterise than antialiased rounded corners (the drag budget is one frame). Their
+    // fills and outlines are then plain rectangles (fillRect), not stroked paths.
     const bool fine = m_cellSize >= 30;
     p.setRenderHint(QPainter::Antialiasing, fine);
+    const double radius = fine ? std::min(4.0, m_cellSize * 0.15) : 0.0;
+    const double crossWidth = crossOutlineWidth();
+    const int crossOuter = int(std::lround(crossWidth)) / 2, crossInner = int(std::lround(crossWidth)) - crossOuter;
+    const QPen idlePen(pal.color(QPalette::Mid), 1, Qt::DashLine);
+    const QBrush idleBrush(pal.color(QPalette::Mid), Qt::BDiagPattern);
+    int lastKey = -1;
+    QColor fill, outline, text;
     for (const Cell& c : m_cells) {
-        const double radius = fine ? std::min(4.0, m_cellSize * 0.15) : 0.0;
+        if (!everything && !region.intersects(c.rect.toAlignedRect().adjusted(-crossOuter - 1, -crossOuter - 1, crossOuter + 1, crossOuter + 1)))
+            continue;
         if (c.rank < 0) {
-            p.setPen(QPen(pal.color(QPalette::Mid), 1, Qt::DashLine));
-            p.setBrush(QBrush(pal.color(QPalette::Mid), Qt::BDiagPattern));
+            p.setPen(idlePen);
+            p.setBrush(idleBrush);
             if (fine) p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
             else p.drawRect(c.rect.adjusted(1, 1, -1, -1));
             continue;
         }
-        const QColor fill = categoryColor(c.colorKey);
-        p.setPen(c.tpCrossesNode ? QPen(error, std::max(2.0, m_cellSize * 0.08)) : QPen(fill.darker(130), 1));
-        p.setBrush(fill);
-        if (fine) p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
-        else p.drawRect(c.rect.adjusted(1, 1, -1, -1));
+        if (c.colorKey != lastKey) { // cells of a group sit together: one colour lookup per group
+            lastKey = c.colorKey;
+            fill = categoryColor(c.colorKey);
+            outline = fill.darker(130);
+            text = textOn(fill);
+        }
+        if (fine) {
+            p.setPen(c.tpCrossesNode ? QPen(error, crossWidth) : QPen(outline, 1));
+            p.setBrush(fill);
+            p.drawRoundedRect(c.rect.adjusted(1, 1, -1, -1), radius, radius);
+        } else if (c.tpCrossesNode) {
+            // A 2 px pen is stroked as a path, hundreds of times in a drag past tp 8: two
+            // filled rectangles draw the same outline.
+            const QRect r = snapped(c.rect.adjusted(1, 1, -1, -1));
+            p.fillRect(r.adjusted(-crossOuter, -crossOuter, crossOuter, crossOuter), error);
+            p.fillRect(r.adjusted(crossInner, crossInner, -crossInner, -crossInner), fill);
+        } else { // a 1 px aliased pen takes the raster engine's fast path
+            p.setPen(outline);
+            p.setBrush(fill);
+            p.drawRect(c.rect.adjusted(1, 1, -1, -1));
+        }
         if (m_cellSize >= 18) {
             // Laid-out rank numbers are cached (QStaticText): shaping 512 strings per frame
             // was most of a drag's paint time.
             const QStaticText& label = rankLabel(c.rank, cellFont);
-            p.setPen(textOn(fill));
+            p.setPen(text);
             const QSizeF size = label.size();
             p.drawStaticText(QPointF(c.rect.center().x() - size.width() / 2, c.rect.center().y() - size.height() / 2), label);
         }
     }
     p.setFont(font());
+}
+
+void MeshView::paintEvent(QPaintEvent* e)
+{
+    QPainter p(this);
+    // The cached frames under the region to repaint, then what changes from edit to edit.
+    const QPixmap& layer = nodesLayer();
+    const qreal dpr = layer.devicePixelRatio();
+    for (const QRect& r : e->region())
+        p.drawPixmap(r, layer, QRectF(r.x() * dpr, r.y() * dpr, r.width() * dpr, r.height() * dpr));
+    if (e->region().intersects(m_legendRect.toAlignedRect())) paintLegend(p);
+    paintCells(p, e->region());
     if (m_extraRanks > 0) {
-        p.setPen(error);
-        p.drawText(rect().adjusted(int(kMargin), 0, -int(kMargin), -4), Qt::AlignBottom | Qt::AlignRight,
-                   QStringLiteral("%1 ranks have no GPU").arg(m_extraRanks));
+        p.setRenderHint(QPainter::Antialiasing);
+        p.setPen(errorColor(palette()));
+        p.drawText(rect().adjusted(int(kMargin), 0, -int(kMargin), -4), Qt::AlignBottom | Qt::AlignRight, extraRanksText());
     }
 }
 

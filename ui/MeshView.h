@@ -9,6 +9,7 @@
 #include "ui/PlanState.h"
 
 #include <QFont>
+#include <QPixmap>
 #include <QStaticText>
 #include <QWidget>
 
@@ -51,13 +52,25 @@ public:
 protected:
     void paintEvent(QPaintEvent* e) override;
     void resizeEvent(QResizeEvent* e) override;
+    void changeEvent(QEvent* e) override;
     bool event(QEvent* e) override;
 
 private:
+    // What a repaint after rebuild() must cover: nothing when the picture is unchanged
+    // (a micro-batch drag), the cells that changed, or all of it.
     void rebuild();
     void relayout();
     QString toolTipFor(const Cell& c) const;
     const QStaticText& rankLabel(int rank, const QFont& font) const;
+    // The picture's unchanging part (background, node frames and their labels), drawn once
+    // per size, palette and cluster: a drag only repaints the cells over it.
+    const QPixmap& nodesLayer();
+    void paintNodes(QPainter& p) const;
+    void paintLegend(QPainter& p) const;
+    void paintCells(QPainter& p, const QRegion& region);
+    QString extraRanksText() const;
+    QRect extraRanksRect() const;
+    double crossOutlineWidth() const; // the red outline of a cell whose TP group crosses nodes
 
     PlanState m_state;
     Estimate m_estimate;
@@ -72,6 +85,11 @@ private:
     QRectF m_legendRect;
     mutable std::vector<QStaticText> m_labels; // rank numbers, laid out once per font
     mutable QFont m_labelFont;
+    QPixmap m_nodesLayer;
+    bool m_nodesLayerValid = false;
+    QString m_linkName;          // the nodes' intra-node link, named in the node frames
+    ColorAxis m_legendAxis = ColorAxis::TpGroup; // the axis the legend was built for
+    int m_layoutGpn = 0;         // GPUs per node the cell rects were laid out for
 };
 
 } // namespace meshwork::ui
