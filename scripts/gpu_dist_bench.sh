@@ -51,7 +51,7 @@ run() {
   # The first rank to fail stops the others (as LocalLauncher does), so no rank waits out its
   # collective timeout.
   for ((k = 0; k < n; k++)); do
-    if ! wait -n "${pids[@]}"; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
+    if ! wait -n; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
   done
   echo "$rc" > "$dir/rc"
 }
