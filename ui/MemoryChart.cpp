@@ -69,6 +69,9 @@ MemoryChart::MemoryChart(PlanDocument* doc, QWidget* parent)
     m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
     m_plot->legend->setBorderPen(Qt::NoPen);
     m_plot->yAxis->setLabel(QStringLiteral("GiB per GPU"));
+    // Bars and the capacity marks (the main layer) in a buffer of their own: a drag that
+    // changes only the bars redraws only them.
+    m_plot->layer(QStringLiteral("main"))->setMode(QCPLayer::lmBuffered);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -86,6 +89,7 @@ void MemoryChart::changeEvent(QEvent* e)
     if (e->type() == QEvent::PaletteChange) {
         applyPalette();
         m_shown.clear(); // the over-budget hatching takes the palette's red
+        m_axesFrame = {};  // and the axes the palette's text
         refresh();
     }
 }
@@ -173,7 +177,16 @@ void MemoryChart::refresh()
     for (int s = 0; s < n; s += every) ticker->addTick(s, n == 1 ? QStringLiteral("every GPU") : QStringLiteral("stage %1").arg(s));
     m_plot->xAxis->setLabel(n > 1 ? QStringLiteral("pipeline stage") : QString());
     m_summary->setText(summary());
-    m_plot->replot(QCustomPlot::rpQueuedReplot); // coalesced with other edits of this frame
+    // Same stages and scale (most drags): only the bars' layer is drawn again; axes, grid
+    // and legend keep their buffers. Otherwise a whole replot, coalesced with the other
+    // edits of this frame.
+    const std::pair<int, double> frame{n, top};
+    if (frame == m_axesFrame) {
+        m_plot->layer(QStringLiteral("main"))->replot();
+    } else {
+        m_axesFrame = frame;
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
 }
 
 std::vector<double> MemoryChart::termValues(int term) const

@@ -8,6 +8,7 @@
 #include <QSharedPointer>
 #include <QWidget>
 
+#include <utility>
 #include <vector>
 
 class QCustomPlot;
@@ -53,6 +54,7 @@ private:
     QLabel* m_summary;
     int m_overBudget = 0;
     std::vector<double> m_shown; // the figures the chart shows, to skip replots that change nothing
+    std::pair<int, double> m_axesFrame{0, 0.0}; // stages and top of the scale the axes were drawn for
 };
 
 } // namespace meshwork::ui
