@@ -19,12 +19,14 @@
 #include "ui/PlanDocument.h"
 #include "ui/SearchPanel.h"
 #include "ui/SearchResultsModel.h"
+#include "ui/WrappedLabel.h"
 
 #include <QCheckBox>
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QComboBox>
 #include <QPushButton>
+#include <QScreen>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -91,6 +93,8 @@ private slots:
     void docksAndToolbarsHaveNames();
     void exportShowsEachFormat_data();
     void exportShowsEachFormat();
+    void meshRepaintsOnlyWhatChanged();
+    void wrappedLabelHintsFollowText();
 };
 
 void TestWorkbench::initTestCase()
@@ -518,6 +522,88 @@ void TestWorkbench::exportShowsEachFormat()
     QVERIFY2(dialog.text().contains(tpKey), qPrintable(dialog.text().left(400)));
     dialog.copyToClipboard();
     QCOMPARE(QGuiApplication::clipboard()->text(), dialog.text());
+}
+
+namespace {
+// Counts the paint events a widget gets.
+class PaintCounter : public QObject {
+public:
+    int paints = 0;
+    bool eventFilter(QObject*, QEvent* e) override
+    {
+        paints += e->type() == QEvent::Paint;
+        return false;
+    }
+};
+} // namespace
+
+void TestWorkbench::meshRepaintsOnlyWhatChanged()
+{
+    // An edit repaints the mesh cells that changed, none when the picture stays (a
+    // micro-batch drag); what is on screen afterwards is the picture a full repaint draws.
+    auto w = makeWindow();
+    QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+    PlanDocument* doc = w->document();
+    PlanState s = doc->state();
+    s.model = *findModel("llama2-70b");
+    s.cluster.nodes = 64;
+    s.plan.tp = 8;
+    s.plan.pp = 4;
+    s.plan.dp = 16;
+    s.plan.microBatch = 1;
+    s.plan.globalBatch = 1024;
+    doc->reset(s);
+    QApplication::processEvents();
+    MeshView* view = w->meshPanel()->view();
+    PaintCounter counter;
+    view->installEventFilter(&counter);
+
+    Plan p = doc->plan();
+    p.microBatch = 2;
+    doc->editPlan(p, QStringLiteral("micro-batch"));
+    QApplication::processEvents();
+    QCOMPARE(counter.paints, 0);
+
+    // TP groups across nodes (red outlines), then half the GPUs idle, then back.
+    for (const auto& [tp, dp] : {std::pair{16, 8}, std::pair{16, 4}, std::pair{8, 4}, std::pair{8, 16}}) {
+        p.tp = tp;
+        p.dp = dp;
+        doc->editPlan(p, QStringLiteral("degrees"));
+        QApplication::processEvents();
+        const QPoint at = view->mapTo(w.get(), QPoint(0, 0));
+        const QImage onScreen =
+            w->screen()->grabWindow(w->winId(), at.x(), at.y(), view->width(), view->height()).toImage().convertToFormat(QImage::Format_RGB32);
+        const QImage full = view->grab().toImage().convertToFormat(QImage::Format_RGB32);
+        QCOMPARE(onScreen.size(), full.size());
+        QVERIFY2(onScreen == full, qPrintable(QStringLiteral("tp %1 dp %2: the screen differs from a full repaint").arg(tp).arg(dp)));
+    }
+    QVERIFY(counter.paints > 0);
+}
+
+void TestWorkbench::wrappedLabelHintsFollowText()
+{
+    // The cached hints answer as QLabel does, and follow the text.
+    WrappedLabel label;
+    QLabel reference;
+    reference.setWordWrap(true);
+    for (QLabel* l : {static_cast<QLabel*>(&label), &reference}) {
+        l->setTextFormat(Qt::RichText);
+        l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    }
+    const QString shortText = QStringLiteral("<b>valid</b>");
+    QString longText;
+    for (int i = 0; i < 6; ++i) longText += QStringLiteral("<div>problem %1: a reason long enough to wrap at two hundred pixels</div>").arg(i);
+    for (const QString& text : {shortText, longText, shortText}) {
+        label.setText(text);
+        reference.setText(text);
+        for (int width : {200, 400, 200})
+            QCOMPARE(label.heightForWidth(width), reference.heightForWidth(width));
+        QVERIFY(label.minimumSizeHint().width() <= label.sizeHint().width());
+        QVERIFY(label.minimumSizeHint().width() > 0);
+    }
+    label.setText(longText);
+    QVERIFY(label.heightForWidth(200) > label.heightForWidth(400));
+    QVERIFY(label.minimumSizeHint().height() >= 6 * label.fontMetrics().lineSpacing());
 }
 
 QTEST_MAIN(TestWorkbench)
