@@ -74,9 +74,16 @@ MetricChart::MetricChart(const ChartSpec& spec, QWidget* parent) : QCustomPlot(p
     setObjectName(QStringLiteral("chart_") + spec.key);
     setMinimumSize(260, 180);
     setNoAntialiasingOnDrag(true);
-    // One drawPolyline per graph instead of a line per segment: the difference between a
-    // frame and several at 8 runs x 100k points (bench_replot).
+    // QCustomPlot 2.1 then draws a solid line segment by segment (drawLine) instead of
+    // stroking one polyline with joins: about a third of the drawing work for the dense,
+    // zigzagging lines of decimated runs (bench_replot, 8 runs x 100k points).
     setPlottingHint(QCP::phFastPolylines, true);
+    // The run legend is a label above the grid (RunCharts); QCustomPlot's own legend stays
+    // hidden, yet an item in it would still be measured, text and all, at every replot.
+    setAutoAddPlottableToLegend(false);
+    // Nothing is drawn on the overlay layer (no selection rectangle), so it need not have a
+    // paint buffer of its own: one transparent buffer less to clear and blend per replot.
+    if (QCPLayer* overlay = layer(QStringLiteral("overlay"))) overlay->setMode(QCPLayer::lmLogical);
     setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     axisRect()->setRangeDrag(Qt::Horizontal);
     axisRect()->setRangeZoom(Qt::Horizontal);
@@ -154,12 +161,15 @@ void MetricChart::removeRun(RunGraphs& g)
 }
 
 void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& metric, XAxisKind x,
-                              double smoothing, double scale, qsizetype& count, bool full, RunGraphs* cache)
+                              double smoothing, double scale, GraphState& state, bool full, RunGraphs* cache)
 {
+    qsizetype& count = state.count;
+    if (full) state.extrema.clear(); // the values may have been replaced, not appended to
     auto it = run.metrics.constFind(metric);
     if (it == run.metrics.constEnd() || it->size() == 0) {
         if (count != 0) g->data()->clear();
         count = 0;
+        state.extrema.clear();
         return;
     }
     const MetricPoints& points = *it;
@@ -171,9 +181,12 @@ void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& m
             cache->smoothed.clear();
             cache->smoothedWeight = smoothing;
             cache->emaS = cache->emaNorm = 0;
+            state.extrema.clear();
         }
         const double a = std::min(smoothing, 0.999);
-        cache->smoothed.reserve(points.size());
+        // Reserve once only: reserving the exact size at every replot would reallocate and
+        // copy the whole series each time a point arrives; append grows geometrically.
+        if (cache->smoothed.isEmpty()) cache->smoothed.reserve(points.size());
         for (qsizetype i = cache->smoothed.size(); i < points.size(); ++i) {
             const double v = points.value[i];
             if (!std::isfinite(v)) { cache->smoothed.append(v); continue; }
@@ -206,8 +219,16 @@ void MetricChart::updateGraph(QCPGraph* g, const RunTrace& run, const QString& m
         lo = xAxis->range().lower;
         hi = xAxis->range().upper;
     }
+    // The block extremes follow the values as they grow (only what is new is scanned), so
+    // decimation reads a block at a time. Scaled values are a fresh copy every time: those
+    // are scanned point by point.
+    const SeriesExtrema* extrema = nullptr;
+    if (scale == 1 && (cache || smoothing <= 0)) {
+        state.extrema.extend(ys.constData(), size_t(n));
+        extrema = &state.extrema;
+    }
     QVector<double> dx, dy;
-    decimateMinMax(xs.constData(), ys.constData(), size_t(n), lo, hi, cols, dx, dy);
+    decimateMinMax(xs.constData(), ys.constData(), size_t(n), lo, hi, cols, dx, dy, extrema);
     g->setData(dx, dy, true);
     count = -1; // decimated: rebuilt every time
 }
@@ -297,15 +318,20 @@ void MetricChart::sync(const QList<const RunTrace*>& runs, XAxisKind x, double s
             faded.setAlpha(70);
             g.raw->setPen(QPen(faded, 1));
             g.raw->setAntialiased(false); // faded and thin: antialiasing buys nothing visible
-            g.rawCount = 0;
+            g.rawState = {};
         } else if (weight <= 0 && g.raw) {
             removeGraph(g.raw);
             g.raw = nullptr;
         }
-        updateGraph(g.main, *run, m_spec.metric, x, weight, 1, g.mainCount, full || fresh, &g);
-        if (g.raw) updateGraph(g.raw, *run, m_spec.metric, x, 0, 1, g.rawCount, full || fresh);
-        if (g.companion) updateGraph(g.companion, *run, m_spec.companion, x, 0, 1, g.companionCount, full || fresh);
-        if (g.right) updateGraph(g.right, *run, m_spec.right, x, 0, m_spec.rightScale, g.rightCount, full || fresh);
+        updateGraph(g.main, *run, m_spec.metric, x, weight, 1, g.mainState, full || fresh, &g);
+        if (g.raw) updateGraph(g.raw, *run, m_spec.metric, x, 0, 1, g.rawState, full || fresh);
+        if (g.companion) updateGraph(g.companion, *run, m_spec.companion, x, 0, 1, g.companionState, full || fresh);
+        if (g.right) updateGraph(g.right, *run, m_spec.right, x, 0, m_spec.rightScale, g.rightState, full || fresh);
+        // A decimated line (count -1) is a dense band of strokes a pixel apart, where
+        // antialiasing shows nothing but costs most of the drawing time (bench_replot); a line
+        // with room between its points keeps it. The faded raw line never has it.
+        for (auto [graph, state] : {std::pair{g.main, &g.mainState}, {g.companion, &g.companionState}, {g.right, &g.rightState}})
+            if (graph) graph->setAntialiased(state->count >= 0);
         updatePrediction(g, *run, index);
         ++index;
     }

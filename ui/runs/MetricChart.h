@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ui/runs/RunTrace.h"
+#include "ui/runs/SeriesMath.h"
 
 #include <qcustomplot.h>
 
@@ -64,6 +65,13 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* e) override;
 
 private:
+    // What one graph keeps between replots.
+    struct GraphState {
+        // Points already in the graph while it holds the series as is; -1 while decimated.
+        qsizetype count = 0;
+        // Block extremes of the values it draws, extended as points arrive, for decimation.
+        SeriesExtrema extrema;
+    };
     struct RunGraphs {
         QCPGraph* main = nullptr;
         QCPGraph* raw = nullptr;        // the unsmoothed loss, faded, while smoothing is on
@@ -74,8 +82,7 @@ private:
         QColor colour;
         double predictedValue = 0;
         double measuredMean = NAN;
-        // Points already in each graph when it holds the raw series (not decimated).
-        qsizetype mainCount = 0, rawCount = 0, companionCount = 0, rightCount = 0;
+        GraphState mainState, rawState, companionState, rightState;
         // The smoothed main series, extended point by point as the run grows instead of
         // recomputed from the start at every replot.
         QVector<double> smoothed;
@@ -83,7 +90,7 @@ private:
     };
     void removeRun(RunGraphs& g);
     void updateGraph(QCPGraph* g, const RunTrace& run, const QString& metric, XAxisKind x, double smoothing,
-                     double scale, qsizetype& count, bool full, RunGraphs* cache = nullptr);
+                     double scale, GraphState& state, bool full, RunGraphs* cache = nullptr);
     void updatePrediction(RunGraphs& g, const RunTrace& run, int index);
     int columns() const;
 

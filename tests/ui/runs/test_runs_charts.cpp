@@ -36,10 +36,13 @@ private slots:
     void emaSmoothing();
     void decimationKeepsExtremes_data();
     void decimationKeepsExtremes();
+    void decimationByBlocksIsExact_data();
+    void decimationByBlocksIsExact();
     void trainerArguments();
     void runDialogOptions();
     void gpuMatching();
     void chartsReceiveAndDecimate();
+    void liveAppendsDrawWhatARebuildDraws();
     void predictionError();
     void runsTableEdits();
     void compareDiffShowsExactlyTheDifferences();
@@ -123,6 +126,101 @@ void TestRunsCharts::decimationKeepsExtremes()
         QCOMPARE(dmin, tmin);
         QCOMPARE(dmax, tmax);
     }
+}
+
+// The definition of min/max decimation, one point at a time: what the block extremes and the
+// bisected columns of decimateMinMax must reproduce exactly, NaNs and ties included.
+static void referenceDecimation(const QVector<double>& x, const QVector<double>& y, double xLo, double xHi,
+                                int columns, QVector<double>& outX, QVector<double>& outY)
+{
+    outX.clear();
+    outY.clear();
+    const qsizetype n = x.size();
+    qsizetype lo = std::lower_bound(x.begin(), x.end(), xLo) - x.begin();
+    qsizetype hi = std::upper_bound(x.begin(), x.end(), xHi) - x.begin();
+    if (lo > 0) --lo;
+    if (hi < n) ++hi;
+    if (hi - lo <= 4 * qsizetype(columns) || !(xHi > xLo)) {
+        outX = x.mid(lo, hi - lo);
+        outY = y.mid(lo, hi - lo);
+        return;
+    }
+    const double scale = columns / (xHi - xLo);
+    auto columnOf = [&](double v) { return int(std::clamp((v - xLo) * scale, -1.0, double(columns))); };
+    for (qsizetype i = lo; i < hi;) {
+        qsizetype end = i + 1;
+        while (end < hi && columnOf(x[end]) == columnOf(x[i])) ++end;
+        qsizetype minI = -1, maxI = -1; // the first minimum and maximum of the non-NaN values
+        for (qsizetype k = i; k < end; ++k) {
+            if (std::isnan(y[k])) continue;
+            if (minI < 0 || y[k] < y[minI]) minI = k;
+            if (maxI < 0 || y[k] > y[maxI]) maxI = k;
+        }
+        if (minI < 0) minI = maxI = end - 1;
+        qsizetype prev = -1;
+        for (qsizetype k : {i, std::min(minI, maxI), std::max(minI, maxI), end - 1}) {
+            if (k == prev) continue;
+            outX.append(x[k]);
+            outY.append(y[k]);
+            prev = k;
+        }
+        i = end;
+    }
+}
+
+void TestRunsCharts::decimationByBlocksIsExact_data()
+{
+    QTest::addColumn<int>("points");
+    QTest::addColumn<int>("columns");
+    QTest::addColumn<double>("zoomFrom"); // the x-range as fractions of the series
+    QTest::addColumn<double>("zoomTo");
+    QTest::newRow("whole, 440 columns") << 100000 << 440 << 0.0 << 1.0;
+    QTest::newRow("whole, 7 columns") << 20000 << 7 << 0.0 << 1.0;
+    QTest::newRow("zoomed in") << 50000 << 300 << 0.31 << 0.47;
+    QTest::newRow("zoomed past the end") << 50000 << 250 << 0.8 << 1.3;
+    QTest::newRow("columns of 20 points") << 9000 << 450 << 0.0 << 1.0;
+}
+
+void TestRunsCharts::decimationByBlocksIsExact()
+{
+    QFETCH(int, points);
+    QFETCH(int, columns);
+    QFETCH(double, zoomFrom);
+    QFETCH(double, zoomTo);
+    std::mt19937 rng(uint32_t(points + columns));
+    std::normal_distribution<double> noise(0, 1);
+    QVector<double> x(points), y(points);
+    double key = -3;
+    for (int i = 0; i < points; ++i) {
+        key += (rng() % 5 == 0) ? 0.0 : 1.0 + (rng() % 7) * 0.25; // repeated x values too
+        x[i] = key;
+        const unsigned r = rng() % 40;
+        y[i] = r == 0 ? NAN : r == 1 ? INFINITY : r == 2 ? -INFINITY : r < 9 ? double(rng() % 3) : noise(rng);
+    }
+    for (int i = points / 5; i < points / 5 + 100; ++i) y[i] = NAN; // whole blocks and columns of NaN
+    const double xLo = x.first() + zoomFrom * (x.last() - x.first());
+    const double xHi = x.first() + zoomTo * (x.last() - x.first());
+    QVector<double> refX, refY;
+    referenceDecimation(x, y, xLo, xHi, columns, refX, refY);
+    // The block extremes as a live run builds them: a few points at a time.
+    SeriesExtrema extrema;
+    for (int n = 0; n < points;) {
+        n = std::min(points, n + 1 + int(rng() % 200));
+        extrema.extend(y.constData(), size_t(n));
+    }
+    QCOMPARE(extrema.size(), size_t(points));
+    auto sameAsReference = [&](const QVector<double>& dx, const QVector<double>& dy) {
+        if (dx != refX || dx.size() != dy.size()) return false;
+        for (qsizetype k = 0; k < dy.size(); ++k)
+            if (!(dy[k] == refY[k] || (std::isnan(dy[k]) && std::isnan(refY[k])))) return false;
+        return true;
+    };
+    QVector<double> dx, dy;
+    decimateMinMax(x.constData(), y.constData(), size_t(points), xLo, xHi, columns, dx, dy);
+    QVERIFY2(sameAsReference(dx, dy), "scanning every point");
+    decimateMinMax(x.constData(), y.constData(), size_t(points), xLo, xHi, columns, dx, dy, &extrema);
+    QVERIFY2(sameAsReference(dx, dy), "reading whole blocks");
+    QVERIFY(refX.size() <= 4 * qsizetype(columns + 2));
 }
 
 void TestRunsCharts::trainerArguments()
@@ -251,6 +349,67 @@ void TestRunsCharts::chartsReceiveAndDecimate()
     QVERIFY(cols > 100);
     QVERIFY2(loss->graph(0)->data()->size() <= 4 * (cols + 2), qPrintable(QString::number(loss->graph(0)->data()->size())));
     QVERIFY(loss->graph(0)->data()->size() > cols); // but a real picture, not a handful
+}
+
+void TestRunsCharts::liveAppendsDrawWhatARebuildDraws()
+{
+    // Point by point, the smoothed line, its block extremes and the decimated graphs are
+    // extended rather than recomputed: the picture must be the one a fresh chart draws.
+    auto series = [](int from, int to) {
+        MetricPoints p;
+        for (int i = from; i < to; ++i) p.append(i, i * 4096.0, i * 0.05, 2 + std::exp(-i / 8000.0) + 0.05 * std::sin(i * 0.37));
+        return p;
+    };
+    const int start = 40000, added = 37;
+    RunCharts live;
+    live.resize(1500, 900);
+    live.setSmoothing(0.6);
+    live.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&live));
+    live.setRun(QStringLiteral("a"), QStringLiteral("a"), Qt::blue, {});
+    live.setRunMetrics(QStringLiteral("a"), {{QStringLiteral("loss"), series(0, start)}});
+    live.replotNow();
+    for (int i = start; i < start + added; ++i) {
+        live.appendPoints(QStringLiteral("a"), {{QStringLiteral("loss"), series(i, i + 1)}});
+        if (i % 5 == 0) live.replotNow(); // several points per replot, and one
+    }
+    live.replotNow();
+
+    RunCharts fresh;
+    fresh.resize(1500, 900);
+    fresh.setSmoothing(0.6);
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    fresh.setRun(QStringLiteral("a"), QStringLiteral("a"), Qt::blue, {});
+    fresh.setRunMetrics(QStringLiteral("a"), {{QStringLiteral("loss"), series(0, start + added)}});
+    fresh.replotNow();
+    fresh.replotNow(); // decimated again for the plot width that the first layout settled on
+
+    MetricChart* a = live.chart(QStringLiteral("loss"));
+    MetricChart* b = fresh.chart(QStringLiteral("loss"));
+    QCOMPARE(a->axisRect()->width(), b->axisRect()->width());
+    QCOMPARE(a->graphCount(), 3); // smoothed, validation (none here) and faded raw
+    QCOMPARE(b->graphCount(), a->graphCount());
+    int drawn = 0;
+    for (int g = 0; g < a->graphCount(); ++g) {
+        const auto* da = a->graph(g)->data().data();
+        const auto* db = b->graph(g)->data().data();
+        QCOMPARE(da->size(), db->size());
+        if (da->isEmpty()) continue;
+        ++drawn;
+        QVERIFY(da->size() < start / 10); // decimated
+        for (int k = 0; k < da->size(); ++k) {
+            QCOMPARE(da->at(k)->key, db->at(k)->key);
+            QCOMPARE(da->at(k)->value, db->at(k)->value);
+        }
+    }
+    QCOMPARE(drawn, 2);
+    // A dense, decimated line is drawn without antialiasing; a short one keeps it.
+    QVERIFY(!a->graph(0)->antialiased());
+    live.setRunMetrics(QStringLiteral("a"), {{QStringLiteral("loss"), series(0, 50)}});
+    live.replotNow();
+    QVERIFY(a->graph(0)->antialiased());
+    QCOMPARE(a->graph(0)->data()->size(), 50);
 }
 
 void TestRunsCharts::predictionError()
