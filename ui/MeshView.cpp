@@ -57,7 +57,9 @@ MeshView::MeshView(QWidget* parent) : QWidget(parent)
     setObjectName(QStringLiteral("meshView"));
     setMouseTracking(true);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    setAttribute(Qt::WA_OpaquePaintEvent, false);
+    // paintEvent() covers every pixel it is asked for (the cached frames are opaque): Qt
+    // need not fill the background under it first.
+    setAttribute(Qt::WA_OpaquePaintEvent, true);
 }
 
 QSize MeshView::sizeHint() const { return {560, 320}; }
