@@ -2,7 +2,15 @@
 
 #include "ui/Theme.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QEvent>
+#include <QPainter>
+#include <QPaintEvent>
+
+#include <algorithm>
+#include <cmath>
 
 namespace meshwork::ui {
 
@@ -14,11 +22,15 @@ QStringList toQStringList(const std::vector<std::string>& v)
     return out;
 }
 
-IssueList::IssueList(QWidget* parent) : WrappedLabel(parent)
+IssueList::IssueList(QWidget* parent) : QWidget(parent)
 {
-    setTextFormat(Qt::RichText);
-    setTextInteractionFlags(Qt::TextSelectableByMouse);
-    setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    policy.setHeightForWidth(true);
+    setSizePolicy(policy);
+    auto* copy = new QAction(QStringLiteral("Copy problems"), this);
+    connect(copy, &QAction::triggered, this, [this] { QApplication::clipboard()->setText(plainText()); });
+    addAction(copy);
+    setContextMenuPolicy(Qt::ActionsContextMenu);
     render();
 }
 
@@ -30,25 +42,110 @@ void IssueList::setIssues(const QStringList& errors, const QStringList& warnings
     render();
 }
 
+QString IssueList::plainText() const
+{
+    QStringList lines;
+    for (const Line& l : m_lines) lines << l.text;
+    return lines.join(QLatin1Char('\n'));
+}
+
 void IssueList::changeEvent(QEvent* e)
 {
-    WrappedLabel::changeEvent(e);
+    QWidget::changeEvent(e);
     if (e->type() == QEvent::PaletteChange) render();
+    if (e->type() == QEvent::FontChange) {
+        m_layoutWidth = -1;
+        updateGeometry();
+        update();
+    }
 }
 
 void IssueList::render()
 {
     const QPalette& pal = palette();
-    QString html;
+    m_lines.clear();
+    m_html.clear();
     if (m_errors.isEmpty() && m_warnings.isEmpty()) {
-        html = QStringLiteral("<span style='color:%1'>✔ valid: the plan fits and every constraint holds</span>")
-                   .arg(okColor(pal).name());
+        m_lines.push_back({QStringLiteral("✔ valid: the plan fits and every constraint holds"), okColor(pal)});
+        m_html = QStringLiteral("<span style='color:%1'>%2</span>").arg(okColor(pal).name(), m_lines.back().text);
     }
-    for (const QString& e : m_errors)
-        html += QStringLiteral("<div style='color:%1'>✖ %2</div>").arg(errorColor(pal).name(), e.toHtmlEscaped());
-    for (const QString& w : m_warnings)
-        html += QStringLiteral("<div style='color:%1'>⚠ %2</div>").arg(warningColor(pal).name(), w.toHtmlEscaped());
-    setText(html);
+    for (const QString& e : m_errors) {
+        m_lines.push_back({QStringLiteral("✖ ") + e, errorColor(pal)});
+        m_html += QStringLiteral("<div style='color:%1'>✖ %2</div>").arg(errorColor(pal).name(), e.toHtmlEscaped());
+    }
+    for (const QString& w : m_warnings) {
+        m_lines.push_back({QStringLiteral("⚠ ") + w, warningColor(pal)});
+        m_html += QStringLiteral("<div style='color:%1'>⚠ %2</div>").arg(warningColor(pal).name(), w.toHtmlEscaped());
+    }
+    m_layoutWidth = -1;
+    updateGeometry();
+    update();
+}
+
+int IssueList::layOut(int width) const
+{
+    width = std::max(1, width);
+    if (width == m_layoutWidth) return m_layoutHeight;
+    m_layouts.clear();
+    QTextOption option(Qt::AlignLeft | Qt::AlignTop);
+    option.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    double y = 0;
+    for (const Line& l : m_lines) {
+        auto layout = std::make_unique<QTextLayout>(l.text, font());
+        layout->setTextOption(option);
+        layout->setCacheEnabled(true);
+        layout->beginLayout();
+        for (QTextLine line = layout->createLine(); line.isValid(); line = layout->createLine()) {
+            line.setLineWidth(width);
+            line.setPosition(QPointF(0, y));
+            y += line.height();
+        }
+        layout->endLayout();
+        m_layouts.push_back(std::move(layout));
+    }
+    m_layoutWidth = width;
+    m_layoutHeight = int(std::ceil(y));
+    return m_layoutHeight;
+}
+
+int IssueList::heightForWidth(int width) const
+{
+    const QMargins m = contentsMargins();
+    return layOut(width - m.left() - m.right()) + m.top() + m.bottom();
+}
+
+QSize IssueList::sizeHint() const
+{
+    // As a word-wrapped label: the widest line, at most 80 average characters; a line each.
+    const QFontMetrics fm = fontMetrics();
+    int widest = 0;
+    for (const Line& l : m_lines) widest = std::max(widest, l.text.size() > 80 ? fm.averageCharWidth() * 80 : fm.horizontalAdvance(l.text));
+    const QMargins m = contentsMargins();
+    return QSize(std::min(widest + 1, fm.averageCharWidth() * 80) + m.left() + m.right(),
+                 int(m_lines.size()) * fm.lineSpacing() + m.top() + m.bottom());
+}
+
+QSize IssueList::minimumSizeHint() const
+{
+    // As narrow as a long word (heightForWidth() gives the height a layout uses).
+    const QFontMetrics fm = fontMetrics();
+    const QMargins m = contentsMargins();
+    return QSize(std::min(sizeHint().width(), fm.averageCharWidth() * 16) + m.left() + m.right(),
+                 int(m_lines.size()) * fm.lineSpacing() + m.top() + m.bottom());
+}
+
+void IssueList::paintEvent(QPaintEvent* e)
+{
+    QPainter p(this);
+    const QRect area = contentsRect();
+    layOut(area.width());
+    const QRect clip = e->rect();
+    for (size_t i = 0; i < m_layouts.size(); ++i) {
+        const QRectF box = m_layouts[i]->boundingRect().translated(area.topLeft());
+        if (box.bottom() < clip.top() || box.top() > clip.bottom()) continue;
+        p.setPen(m_lines[i].color);
+        m_layouts[i]->draw(&p, area.topLeft());
+    }
 }
 
 } // namespace meshwork::ui
