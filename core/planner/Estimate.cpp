@@ -2,6 +2,7 @@
 #include "core/planner/EstimateCore.h"
 
 #include "core/planner/MemoryModel.h"
+#include "core/planner/TrainerSupport.h"
 #include "core/planner/TimeModel.h"
 #include "core/spec/Flops.h"
 
@@ -119,6 +120,9 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
         const double peak = cluster.gpu.peakTflops(p.precision);
         e.throughput.mfu = peak > 0 ? e.throughput.tflopsPerGpu / peak : 0;
     }
+    // Our trainer refuses what it cannot run yet with these same messages (TrainerSupport.h).
+    if (target == Target::Meshwork)
+        for (std::string& s : unsupportedParallelism(plan)) e.errors.push_back(std::move(s));
     e.valid = e.errors.empty();
 }
 

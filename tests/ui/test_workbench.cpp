@@ -21,6 +21,7 @@
 #include "ui/SearchResultsModel.h"
 #include "ui/WrappedLabel.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QGuiApplication>
@@ -95,6 +96,7 @@ private slots:
     void exportShowsEachFormat();
     void meshRepaintsOnlyWhatChanged();
     void wrappedLabelHintsFollowText();
+    void issueListWrapsAndCopies();
 };
 
 void TestWorkbench::initTestCase()
@@ -604,6 +606,25 @@ void TestWorkbench::wrappedLabelHintsFollowText()
     label.setText(longText);
     QVERIFY(label.heightForWidth(200) > label.heightForWidth(400));
     QVERIFY(label.minimumSizeHint().height() >= 6 * label.fontMetrics().lineSpacing());
+}
+
+void TestWorkbench::issueListWrapsAndCopies()
+{
+    // Long problems wrap (taller when narrower); the context menu copies them, a line each.
+    IssueList list;
+    const QStringList errors = {QStringLiteral("kv-heads (8) must be divisible by tp (16)")};
+    const QStringList warnings = {QStringLiteral("tp = 16 spans nodes (8 GPUs per node): tensor-parallel collectives run on the inter-node network")};
+    list.setIssues(errors, warnings);
+    const int lines2 = 2 * list.fontMetrics().height();
+    QVERIFY(list.heightForWidth(2000) >= lines2);
+    QVERIFY(list.heightForWidth(2000) < 3 * list.fontMetrics().lineSpacing());
+    QVERIFY(list.heightForWidth(150) > list.heightForWidth(2000));
+    QVERIFY(list.text().contains(warnings.front().toHtmlEscaped()));
+    QCOMPARE(list.actions().size(), 1);
+    list.actions().front()->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("✖ ") + errors.front() + QLatin1Char('\n') + QStringLiteral("⚠ ") + warnings.front());
+    list.setIssues({}, {});
+    QVERIFY(list.heightForWidth(2000) < lines2);
 }
 
 QTEST_MAIN(TestWorkbench)

@@ -116,18 +116,4 @@ std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist
             + n(plan.worldSize()) + ") or change the degrees"};
 }
 
-std::vector<std::string> unsupportedParallelism(const Plan& plan)
-{
-    std::vector<std::string> e;
-    if (plan.cp > 1) e.push_back("context parallelism (cp " + std::to_string(plan.cp) + ") is not in this trainer yet: set --cp 1");
-    // ZeRO-3 (Zero3.h) shards the units of the whole model: data parallelism alone.
-    if (plan.zero == 3 && (plan.tp > 1 || plan.pp > 1))
-        e.push_back("ZeRO-3 with tensor or pipeline parallelism (tp " + std::to_string(plan.tp) + ", pp "
-                    + std::to_string(plan.pp) + ") is not in this trainer yet: use --zero 2, or --tp 1 --pp 1");
-    if (plan.zero == 3 && (plan.optimizer == Optimizer::Lamb || plan.optimizer == Optimizer::Lars))
-        e.push_back(std::string("--optimizer ") + toString(plan.optimizer)
-                    + " with ZeRO-3 is not in this trainer yet (its per-tensor norms span the shards of a unit): use --zero 2 or --optimizer adamw");
-    return e;
-}
-
 } // namespace meshwork

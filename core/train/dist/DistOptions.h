@@ -5,6 +5,7 @@
 // without the engine, tested without processes.
 #pragma once
 
+#include "core/planner/TrainerSupport.h"
 #include "core/spec/Options.h"
 #include "core/spec/Plan.h"
 
@@ -42,8 +43,7 @@ DistConfig parseDistConfig(const ParsedArgs& args); // the process environment
 // The plan against the launch: world size must equal dp x tp x pp x cp. Empty when fine.
 std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist);
 
-// What the distributed trainer cannot run yet, one message per feature, naming the flag to
-// change: parseTrainConfig() adds these to the plan's own problems (exit 2).
-std::vector<std::string> unsupportedParallelism(const Plan& plan);
+// What the distributed trainer cannot run yet (unsupportedParallelism, shared with the
+// planner): core/planner/TrainerSupport.h. parseTrainConfig() adds it to the plan's problems.
 
 } // namespace meshwork
