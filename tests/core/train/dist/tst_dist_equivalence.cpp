@@ -202,14 +202,18 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"dp2xpp2", {"--dp", "2", "--pp", "2"}},
         {"tp2xpp2", {"--tp", "2", "--pp", "2"}},
         // LAMB and LARS: per-tensor norms summed over ZeRO slices and tp shards (TpNormSum.h).
-        // Optimizer options come last: the single-process reference takes them from there.
-        {"lamb-zero1-dp2", {"--dp", "2", "--zero", "1", "--optimizer", "lamb"}},
+        // Optimizer options come last: the single-process reference takes them from there. At
+        // --lr 2e-2 trust ratios of shards instead of whole tensors move the parameters past the
+        // tolerance (measured without the sums: 7e-4 for lamb-tp2, 2.6e-3 for lars-tp2-sp,
+        // 1.2e-4 for lamb-zero1-dp2, where only the one tensor cut by the slice boundary
+        // changes; test_optimizers checks slices against the whole directly).
+        {"lamb-zero1-dp2", {"--dp", "2", "--zero", "1", "--optimizer", "lamb", "--lr", "2e-2"}},
         {"lamb-offload-dp2", {"--dp", "2", "--zero", "2", "--offload", "optimizer", "--offload-fraction", "0.5",
-                              "--optimizer", "lamb"}},
-        {"lars-zero2-dp2", {"--dp", "2", "--zero", "2", "--optimizer", "lars", "--lars-trust", "1"}},
-        {"lamb-tp2", {"--tp", "2", "--optimizer", "lamb"}},
-        {"lars-tp2-sp", {"--tp", "2", "--sp", "--optimizer", "lars", "--lars-trust", "1"}},
-        {"lamb-dp2xtp2-zero1", {"--dp", "2", "--tp", "2", "--zero", "1", "--optimizer", "lamb"}},
+                              "--optimizer", "lamb", "--lr", "2e-2"}},
+        {"lars-zero2-dp2", {"--dp", "2", "--zero", "2", "--optimizer", "lars", "--lars-trust", "1", "--lr", "2e-2"}},
+        {"lamb-tp2", {"--tp", "2", "--optimizer", "lamb", "--lr", "2e-2"}},
+        {"lars-tp2-sp", {"--tp", "2", "--sp", "--optimizer", "lars", "--lars-trust", "1", "--lr", "2e-2"}},
+        {"lamb-dp2xtp2-zero1", {"--dp", "2", "--tp", "2", "--zero", "1", "--optimizer", "lamb", "--lr", "2e-2"}},
         // Small buckets, so that the dp reduction of split models overlaps the backward pass in
         // many buckets (checked below: all of them without sp, those without sp-partial
         // gradients with it, those without the tied embedding under pp).
@@ -239,8 +243,10 @@ void TestDistEquivalence::matchesSingleProcess()
     if (extra.contains("--bucket-mb")) {
         qInfo("%d of %d gradient buckets started during backward", got.bucketsStartedEarly, got.buckets);
         QVERIFY2(got.buckets > 4, "expected many small buckets");
-        if (extra.contains("--sp") || extra.contains("--pp"))
-            QVERIFY(got.bucketsStartedEarly > 0 && got.bucketsStartedEarly < got.buckets); // some held back
+        // Held back for finishBackward(): sp-partial replicated gradients, and under pp the tied
+        // embedding's (gpt-nano ties its head to wte, llama-nano does not).
+        if (extra.contains("--sp") || (extra.contains("--pp") && model == "gpt-nano"))
+            QVERIFY(got.bucketsStartedEarly > 0 && got.bucketsStartedEarly < got.buckets);
         else
             QCOMPARE(got.bucketsStartedEarly, got.buckets); // nothing rewritten after backward
     }
