@@ -53,11 +53,7 @@ void IssueList::changeEvent(QEvent* e)
 {
     QWidget::changeEvent(e);
     if (e->type() == QEvent::PaletteChange) render();
-    if (e->type() == QEvent::FontChange) {
-        m_layoutWidth = -1;
-        updateGeometry();
-        update();
-    }
+    if (e->type() == QEvent::FontChange) invalidate();
 }
 
 void IssueList::render()
@@ -77,7 +73,22 @@ void IssueList::render()
         m_lines.push_back({QStringLiteral("⚠ ") + w, warningColor(pal)});
         m_html += QStringLiteral("<div style='color:%1'>⚠ %2</div>").arg(warningColor(pal).name(), w.toHtmlEscaped());
     }
+    invalidate();
+}
+
+void IssueList::invalidate()
+{
     m_layoutWidth = -1;
+    m_heightCount = 0;
+    // As a word-wrapped label: the widest line, at most 80 average characters; a line each,
+    // at least as wide as a long word (heightForWidth() gives the height a layout uses).
+    const QFontMetrics fm = fontMetrics();
+    int widest = 0;
+    for (const Line& l : m_lines) widest = std::max(widest, l.text.size() > 80 ? fm.averageCharWidth() * 80 : fm.horizontalAdvance(l.text));
+    const QMargins m = contentsMargins();
+    const int w = std::min(widest + 1, fm.averageCharWidth() * 80), h = int(m_lines.size()) * fm.lineSpacing();
+    m_sizeHint = QSize(w + m.left() + m.right(), h + m.top() + m.bottom());
+    m_minimumSizeHint = QSize(std::min(w, fm.averageCharWidth() * 16) + m.left() + m.right(), m_sizeHint.height());
     updateGeometry();
     update();
 }
@@ -110,29 +121,18 @@ int IssueList::layOut(int width) const
 
 int IssueList::heightForWidth(int width) const
 {
+    for (int i = 0; i < m_heightCount; ++i)
+        if (m_heights[size_t(i)].x() == width) return m_heights[size_t(i)].y();
     const QMargins m = contentsMargins();
-    return layOut(width - m.left() - m.right()) + m.top() + m.bottom();
+    const int h = layOut(width - m.left() - m.right()) + m.top() + m.bottom();
+    std::move_backward(m_heights.begin(), m_heights.end() - 1, m_heights.end());
+    m_heights[0] = QPoint(width, h);
+    m_heightCount = std::min<int>(m_heightCount + 1, int(m_heights.size()));
+    return h;
 }
 
-QSize IssueList::sizeHint() const
-{
-    // As a word-wrapped label: the widest line, at most 80 average characters; a line each.
-    const QFontMetrics fm = fontMetrics();
-    int widest = 0;
-    for (const Line& l : m_lines) widest = std::max(widest, l.text.size() > 80 ? fm.averageCharWidth() * 80 : fm.horizontalAdvance(l.text));
-    const QMargins m = contentsMargins();
-    return QSize(std::min(widest + 1, fm.averageCharWidth() * 80) + m.left() + m.right(),
-                 int(m_lines.size()) * fm.lineSpacing() + m.top() + m.bottom());
-}
-
-QSize IssueList::minimumSizeHint() const
-{
-    // As narrow as a long word (heightForWidth() gives the height a layout uses).
-    const QFontMetrics fm = fontMetrics();
-    const QMargins m = contentsMargins();
-    return QSize(std::min(sizeHint().width(), fm.averageCharWidth() * 16) + m.left() + m.right(),
-                 int(m_lines.size()) * fm.lineSpacing() + m.top() + m.bottom());
-}
+QSize IssueList::sizeHint() const { return m_sizeHint; }
+QSize IssueList::minimumSizeHint() const { return m_minimumSizeHint; }
 
 void IssueList::paintEvent(QPaintEvent* e)
 {

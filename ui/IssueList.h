@@ -9,6 +9,7 @@
 #include <QTextLayout>
 #include <QWidget>
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -41,6 +42,7 @@ private:
     void render();
     // Lays the lines out for a width (kept until the text, font or width changes).
     int layOut(int width) const;
+    void invalidate();
 
     QStringList m_errors;
     QStringList m_warnings;
@@ -48,6 +50,11 @@ private:
     std::vector<Line> m_lines;
     mutable std::vector<std::unique_ptr<QTextLayout>> m_layouts;
     mutable int m_layoutWidth = -1, m_layoutHeight = 0;
+    // Heights a layout pass asked for, (width, height), most recent first: a pass asks at
+    // a few widths, over and over.
+    mutable std::array<QPoint, 4> m_heights;
+    mutable int m_heightCount = 0;
+    QSize m_sizeHint, m_minimumSizeHint; // per text and font
 };
 
 QStringList toQStringList(const std::vector<std::string>& v);
