@@ -149,9 +149,14 @@ void RunStore::ingestStep(const std::string& runId, const Event& e, int& rows)
 
     // A resumed trainer may repeat steps: the newer point wins. An upsert, not INSERT OR
     // REPLACE: REPLACE deletes and reinserts, measured 15-20% slower per point here.
-    Statement ins = m_db.cached("INSERT INTO metrics (run_id, step, name, value, t) VALUES (?1, ?2, ?3, ?4, ?5) "
-                                "ON CONFLICT (run_id, name, step) DO UPDATE SET value = excluded.value, t = excluded.t");
+    // Every row carries the step's token count (schema 3: one scan for a series by tokens);
+    // NULL when the event has none, like the tokens series then has no point.
+    Statement ins = m_db.cached("INSERT INTO metrics (run_id, step, name, value, t, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                                "ON CONFLICT (run_id, name, step) DO UPDATE SET value = excluded.value, t = excluded.t, "
+                                "tokens = excluded.tokens");
+    const auto tokens = e.number("tokens");
     ins.bind(1, runId).bind(2, step).bind(5, e.t);
+    if (tokens && std::isfinite(*tokens)) ins.bind(6, *tokens); else ins.bindNull(6);
     for (const std::string& name : stepSeriesNames()) {
         const auto value = e.number(name);
         if (!value || !std::isfinite(*value)) continue;

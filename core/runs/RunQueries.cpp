@@ -39,31 +39,49 @@ Series RunStore::series(const std::string& runId, const std::string& name, bool 
 {
     Series s;
     s.name = name;
+    size_t missing = 0; // points whose row does not carry its token count
     {
-        // One range scan of the (run_id, name, step) primary key.
-        Statement st = m_db.cached("SELECT step, t, value FROM metrics WHERE run_id = ?1 AND name = ?2 ORDER BY step");
+        // One range scan of the (run_id, name, step) primary key; since schema 3 each row
+        // also carries the tokens at its step.
+        Statement st = m_db.cached("SELECT step, t, value, tokens FROM metrics WHERE run_id = ?1 AND name = ?2 ORDER BY step");
         st.bind(1, runId).bind(2, name);
         while (st.step()) {
             s.step.push_back(st.int64(0));
             s.t.push_back(st.real(1));
             s.value.push_back(st.real(2));
+            if (!withTokens) continue;
+            const bool known = !st.isNull(3);
+            s.tokens.push_back(known ? st.real(3) : kNaN);
+            missing += known ? 0 : 1;
         }
     }
     if (!withTokens) return s;
-    s.tokens.assign(s.size(), kNaN);
     if (name == "tokens") {
         s.tokens = s.value;
         return s;
     }
-    // Tokens at the same steps: a second range scan merged by step (both are sorted), far
-    // cheaper than a join that looks up every step in the index.
+    if (missing == 0) return s;
+    // Rows written before schema 3, and validation points: the tokens series at the same
+    // steps. A few are looked up one by one; many, by a second range scan merged by step
+    // (both are sorted), far cheaper than a lookup per point.
+    if (missing * 64 < s.size()) {
+        Statement st = m_db.cached("SELECT value FROM metrics WHERE run_id = ?1 AND name = 'tokens' AND step = ?2");
+        st.bind(1, runId);
+        for (size_t i = 0; i < s.size(); ++i) {
+            if (!std::isnan(s.tokens[i])) continue;
+            st.bind(2, s.step[i]);
+            if (st.step()) s.tokens[i] = st.real(0);
+            st.reset();
+        }
+        return s;
+    }
     Statement st = m_db.cached("SELECT step, value FROM metrics WHERE run_id = ?1 AND name = 'tokens' ORDER BY step");
     st.bind(1, runId);
     size_t i = 0;
     while (i < s.size() && st.step()) {
         const int64_t step = st.int64(0);
         while (i < s.size() && s.step[i] < step) ++i;
-        if (i < s.size() && s.step[i] == step) s.tokens[i] = st.real(1);
+        if (i < s.size() && s.step[i] == step && std::isnan(s.tokens[i])) s.tokens[i] = st.real(1);
     }
     return s;
 }

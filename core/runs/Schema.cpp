@@ -72,6 +72,15 @@ UPDATE runs SET
   steps = (SELECT max(step) FROM metrics m WHERE m.run_id = runs.id);
 )sql";
 
+// Version 3: every metric row carries the run's cumulative token count at its step (the
+// step event's "tokens"), so that a series against tokens is one range scan instead of two
+// merged ones: 1M loss points with their tokens load in about half the time (bench_runs).
+// NULL where the row does not know it (rows written before version 3, validation points):
+// readers then take the tokens series' value at that step, as before.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE metrics ADD COLUMN tokens REAL;
+)sql";
+
 struct Migration {
     int version;
     const char* sql;
@@ -79,7 +88,7 @@ struct Migration {
 
 const std::vector<Migration>& migrations()
 {
-    static const std::vector<Migration> m = {{1, kSchemaV1}, {2, kSchemaV2}};
+    static const std::vector<Migration> m = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
     return m;
 }
 

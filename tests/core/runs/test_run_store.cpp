@@ -112,7 +112,7 @@ private slots:
                 "INSERT INTO metrics VALUES ('old', 1, 'loss', 3.0, 0.5), ('old', 2, 'loss', 2.0, 1.0),"
                 " ('old', 3, 'loss', 2.5, 1.5);");
         RunStore store(path);
-        QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(2));
+        QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(RunStore::schemaVersion()));
         auto run = store.runById("old");
         QVERIFY(run);
         QCOMPARE(run->name, std::string("old run"));
@@ -126,6 +126,57 @@ private slots:
         QCOMPARE(store.series("old", "loss").size(), size_t(3));
     }
 
+    void tokensFromTheRowOrFromTheTokensSeries()
+    {
+        // Rows written before schema 3 carry no token count: a series by tokens then takes the
+        // tokens series at the same steps (merged when many are missing, looked up when few);
+        // rows written since carry the count of their step event.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("runs.sqlite").toStdString();
+        std::string sql = std::string(runStoreSchemaV1Sql()) + "PRAGMA user_version = 1;"
+                          "INSERT INTO runs (id, name, status, created) VALUES ('old', 'old', 'completed', 100);";
+        for (int step = 1; step <= 200; ++step) {
+            const std::string s = std::to_string(step);
+            sql += "INSERT INTO metrics VALUES ('old', " + s + ", 'loss', " + std::to_string(4.0 - step * 0.01) + ", " + s + ");";
+            if (step != 150) sql += "INSERT INTO metrics VALUES ('old', " + s + ", 'tokens', " + std::to_string(1000 * step) + ", " + s + ");";
+        }
+        sql += "INSERT INTO metrics VALUES ('old', 100, 'val_loss', 3.5, 100);";
+        rawExec(path, sql);
+        RunStore store(path);
+        QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(3));
+        auto checkTokens = [&](const Series& s) {
+            QCOMPARE(s.tokens.size(), s.size());
+            for (size_t i = 0; i < s.size(); ++i) {
+                if (s.step[i] == 150) QVERIFY(std::isnan(s.tokens[i])); // the old run never said
+                else QCOMPARE(s.tokens[i], 1000.0 * double(s.step[i]));
+            }
+        };
+        checkTokens(store.series("old", "loss")); // every row without: one merged scan
+        QCOMPARE(store.series("old", "val_loss").tokens, std::vector<double>{100000.0});
+        QVERIFY(store.series("old", "loss", false).tokens.empty());
+
+        // The run goes on under this build: 13,000 more steps whose rows carry their tokens.
+        {
+            Transaction tx(store.database());
+            EventReader parse;
+            std::string text;
+            for (int step = 201; step <= 13200; ++step)
+                text += "{\"v\":1,\"event\":\"step\",\"t\":" + std::to_string(step) + ",\"step\":" + std::to_string(step)
+                        + ",\"loss\":2.0,\"tokens\":" + std::to_string(1000 * step) + "}\n";
+            for (const Event& e : parse.feed(text)) store.ingest("old", e);
+            tx.commit();
+        }
+        QCOMPARE(scalar(store, "SELECT count(*) FROM metrics WHERE run_id = 'old' AND name = 'loss' AND tokens IS NULL"),
+                 int64_t(200));
+        QCOMPARE(scalar(store, "SELECT count(*) FROM metrics WHERE run_id = 'old' AND name = 'loss' AND tokens = step * 1000"),
+                 int64_t(13000));
+        const Series loss = store.series("old", "loss"); // 200 of 13,200 without: looked up one by one
+        QCOMPARE(loss.size(), size_t(13200));
+        checkTokens(loss);
+        const Series tokens = store.series("old", "tokens");
+        QCOMPARE(tokens.tokens, tokens.value);
+    }
+
     void refusesNewerDatabase()
     {
         QTemporaryDir dir;
@@ -136,7 +187,7 @@ private slots:
             QFAIL("a schema-7 file was opened");
         } catch (const RunStoreError& e) {
             QCOMPARE(std::string(e.what()), std::string("runs.sqlite was written by a newer Meshwork (schema 7, this "
-                                                         "build knows 2): upgrade Meshwork or open another file"));
+                                                         "build knows 3): upgrade Meshwork or open another file"));
         }
         // Refused untouched: still version 7, still in its rollback-journal mode.
         sqlite3* db = nullptr;
