@@ -191,10 +191,12 @@ RunResult DistTrainer::runUnguarded()
 
     // Checkpoints (DistCheckpoint.h): this rank's local parameters and optimizer states.
     auto checkpointPart = [&]() {
-        if (zero3Units)
-            throw TrainError(TrainErrorKind::Config, "checkpoints of ZeRO-3 runs are not written yet: "
-                                                     "use --zero 2 with --checkpoint-every, --resume or a stop");
         DistCheckpointPart part;
+        if (zero3Units) {
+            part.tensors = zero3Units->checkpointTensors();
+            part.optimizerStep = zero3Units->stepCount();
+            return part;
+        }
         part.tensors.emplace_back("params", flatParams);
         for (auto& s : sharded ? sharded->states() : replicated->states()) part.tensors.push_back(std::move(s));
         part.optimizerStep = sharded ? sharded->stepCount() : replicated->stepCount();
@@ -211,13 +213,14 @@ RunResult DistTrainer::runUnguarded()
         if (sharded) {
             sharded->loadStates(NamedTensors(part.tensors.begin() + 1, part.tensors.end()));
             sharded->setStepCount(part.optimizerStep);
+        } else if (zero3Units) {
+            zero3Units->setStepCount(part.optimizerStep); // shards and states were read in place
         } else {
             replicated->setStepCount(part.optimizerStep); // states were read in place
         }
         trainLoader.setPosition(state.trainPosition);
         m_stepsDone = state.step;
     }
-    if (zero3Units && c.checkpointEvery > 0) checkpointPart(); // the ZeRO-3 message, before the run starts
 
     const double flopsPerToken = trainingFlopsPerToken(c.model, T);
     Json planJson = plan.toJson();
@@ -292,13 +295,8 @@ RunResult DistTrainer::runUnguarded()
         at::Tensor stop = at::full({1}, m_context.stopping() ? 1.0f : 0.0f, at::TensorOptions().device(device));
         allReduceSum(mesh, mesh.world(), stop, "stop agreement");
         if (stop.item<float>() > 0) {
-            if (zero3Units) {
-                m_events.log("warning", "stop requested at step " + std::to_string(m_stepsDone)
-                                            + "; ZeRO-3 runs write no checkpoint yet");
-            } else {
-                checkpoint(); // every rank agreed to stop at this step: all take part
-                m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
-            }
+            checkpoint(); // every rank agreed to stop at this step: all take part
+            m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
             m_events.runEnd("cancelled", m_stepsDone);
             result.status = RunStatus::Cancelled;
             result.steps = m_stepsDone;

@@ -297,6 +297,31 @@ void Zero3::step(double lr)
     if (!m_offloadParams) m_params.narrow(0, m_hostBegin, n).copy_(m_hostParams, /*non_blocking=*/true);
 }
 
+std::vector<std::pair<std::string, at::Tensor>> Zero3::checkpointTensors() const
+{
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    out.emplace_back("params", m_params);
+    if (m_hostParams.defined()) out.emplace_back("host_params", m_hostParams);
+    auto add = [&](const char* where, const std::vector<std::unique_ptr<FlatOptimizer>>& opts) {
+        for (size_t k = 0; k < opts.size(); ++k)
+            for (auto& [name, t] : opts[k]->states()) out.emplace_back(where + std::to_string(k) + "." + name, t);
+    };
+    add("device", m_deviceOpt);
+    add("host", m_hostOpt);
+    return out;
+}
+
+int64_t Zero3::stepCount() const
+{
+    return !m_deviceOpt.empty() ? m_deviceOpt.front()->stepCount() : m_hostOpt.front()->stepCount();
+}
+
+void Zero3::setStepCount(int64_t t)
+{
+    for (auto& o : m_deviceOpt) o->setStepCount(t);
+    for (auto& o : m_hostOpt) o->setStepCount(t);
+}
+
 at::Tensor Zero3::gatherFullParameters()
 {
     at::NoGradGuard noGrad;

@@ -33,6 +33,8 @@
 #include <ATen/core/Tensor.h>
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace torch::autograd {
@@ -60,6 +62,11 @@ public:
     void finishBackward();
     // Updates the local shard from its (averaged, clipped) gradients.
     void step(double lr);
+    // For checkpoints (DistCheckpoint.h): this rank's parameter shard (device and host parts)
+    // and the states of every optimizer piece, in a fixed order; a resume reads into them.
+    std::vector<std::pair<std::string, at::Tensor>> checkpointTensors() const;
+    int64_t stepCount() const;
+    void setStepCount(int64_t t);
     // Every unit gathered in turn into the single-process layout (a collective), on the CPU.
     at::Tensor gatherFullParameters();
 

@@ -152,6 +152,8 @@ void TestDistCheckpoint::resumeEqualsStraightRun_data()
         << QStringList{"--dp", "2", "--zero", "1", "--optimizer", "lamb", "--offload", "optimizer", "--offload-fraction", "0.5"};
     QTest::newRow("tp2 sp") << QStringList{"--tp", "2", "--sp"};
     QTest::newRow("pp2") << QStringList{"--pp", "2"};
+    QTest::newRow("dp2 zero3, parameters half offloaded")
+        << QStringList{"--dp", "2", "--zero", "3", "--offload", "optimizer+params", "--offload-fraction", "0.5"};
 }
 
 void TestDistCheckpoint::resumeEqualsStraightRun()
