@@ -14,9 +14,18 @@ constexpr int kBarHeight = 18;
 int StepTimeBar::columnsFor(int width) const
 {
     // Two columns when every legend entry fits in half the width, else one.
-    int widest = 0;
-    for (const auto& t : m_terms) widest = std::max(widest, fontMetrics().horizontalAdvance(legendText(t.first, t.second)));
-    return width >= 2 * (widest + fontMetrics().height() + 8) ? 2 : 1;
+    return width >= 2 * (widestLegend() + fontMetrics().height() + 8) ? 2 : 1;
+}
+
+int StepTimeBar::widestLegend() const
+{
+    // Measured once per set of terms: layouts and paints ask for the columns many times.
+    if (m_widestLegend < 0) {
+        m_widestLegend = 0;
+        for (const auto& t : m_terms)
+            m_widestLegend = std::max(m_widestLegend, fontMetrics().horizontalAdvance(legendText(t.first, t.second)));
+    }
+    return m_widestLegend;
 }
 
 QString StepTimeBar::legendText(const QString& name, double seconds) const
@@ -39,6 +48,7 @@ void StepTimeBar::setTerms(std::vector<std::pair<QString, double>> terms)
 {
     const int columnsBefore = columnsFor(width());
     m_terms = std::move(terms);
+    m_widestLegend = -1;
     // Relayout only when the legend's shape changes: a drag must not relayout the dock.
     if (columnsFor(width()) != columnsBefore || m_terms.size() != m_shapeTerms) {
         m_shapeTerms = m_terms.size();

@@ -30,8 +30,11 @@ private:
     int columnsFor(int width) const;
     QString legendText(const QString& name, double seconds) const;
 
+    int widestLegend() const;
+
     std::vector<std::pair<QString, double>> m_terms;
     size_t m_shapeTerms = 0;
+    mutable int m_widestLegend = -1; // px; -1: to measure (text shaping, once per set of terms)
 };
 
 } // namespace meshwork::ui
