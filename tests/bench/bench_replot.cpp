@@ -1,7 +1,9 @@
 // Prints how long the run charts take to replot 8 runs x 100k points (target: 16 ms, one
 // frame at 60 Hz), with min/max decimation per pixel column as RunCharts does it, and without
 // it for reference. Each figure is the median of repeated replots after one new point per run
-// (what a live update costs), drawn into the offscreen buffer (rpImmediateRefresh).
+// (what a live update costs), drawn into the offscreen buffer (rpImmediateRefresh). On a
+// shared, loaded machine wall time also counts other processes' turns: the process CPU time
+// of the same replots is printed beside it.
 #include "ui/runs/MetricChart.h"
 #include "ui/runs/RunCharts.h"
 #include "ui/runs/SeriesMath.h"
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 using namespace meshwork::ui;
@@ -72,7 +75,7 @@ int main(int argc, char** argv)
     const int columns = loss->axisRect()->width();
 
     auto timeCharts = [&](const char* what, const QList<MetricChart*>& which) {
-        std::vector<double> ms;
+        std::vector<double> ms, cpuMs;
         qsizetype drawn = 0;
         for (int k = 0; k < kRepeats; ++k) {
             for (int r = 0; r < kRuns; ++r) {
@@ -85,13 +88,15 @@ int main(int argc, char** argv)
             }
             QElapsedTimer t;
             t.start();
+            const std::clock_t c0 = std::clock();
             charts.replotNow(); // decimate what changed, then draw every chart now
             ms.push_back(t.nsecsElapsed() / 1e6);
+            cpuMs.push_back(double(std::clock() - c0) * 1e3 / CLOCKS_PER_SEC);
         }
         drawn = 0;
         for (MetricChart* c : which) drawn += c->drawnPoints();
-        std::printf("%-58s median %6.2f ms  max %6.2f ms  (%lld points drawn)\n", what, median(ms),
-                    *std::max_element(ms.begin(), ms.end()), static_cast<long long>(drawn));
+        std::printf("%-58s median %6.2f ms  max %6.2f ms  cpu median %6.2f ms  (%lld points drawn)\n", what, median(ms),
+                    *std::max_element(ms.begin(), ms.end()), median(cpuMs), static_cast<long long>(drawn));
         return median(ms);
     };
 
