@@ -190,6 +190,12 @@ at::Tensor Zero3::shardInput(const Unit& u) const
 
 void Zero3::gather(Unit& u)
 {
+    startGather(u);
+    finishGather(u);
+}
+
+void Zero3::startGather(Unit& u)
+{
     if (u.gathered) return;
     at::NoGradGuard noGrad;
     resizeStorage(u.full, static_cast<size_t>(u.full.numel()) * 4);
@@ -202,13 +208,23 @@ void Zero3::gather(Unit& u)
     }
     c10d::AllgatherOptions opts;
     opts.timeout = m_mesh.timeout();
-    m_mesh.wait(m_group.backend->_allgather_base(u.full, input, opts), m_group,
-                "ZeRO-3 parameter all-gather");
+    u.staging = input;
+    u.inflight = m_group.backend->_allgather_base(u.full, input, opts);
+}
+
+void Zero3::finishGather(Unit& u)
+{
+    if (!u.inflight) return;
+    auto work = std::move(u.inflight);
+    u.inflight.reset();
+    m_mesh.wait(work, m_group, "ZeRO-3 parameter all-gather");
+    u.staging = at::Tensor();
 }
 
 void Zero3::release(Unit& u)
 {
     if (!u.gathered) return;
+    finishGather(u); // never free a buffer a collective still writes
     resizeStorage(u.full, 0);
     account(-u.full.numel() * 4);
     u.gathered = false;
@@ -219,6 +235,8 @@ void Zero3::enter(int unit)
     Unit& u = m_units.at(static_cast<size_t>(unit));
     gather(u);
     for (int w : u.with) gather(m_units[static_cast<size_t>(w)]);
+    // Forward prefetch: units run in order, so the next one's gather overlaps this one's compute.
+    if (static_cast<size_t>(unit) + 1 < m_units.size()) startGather(m_units[static_cast<size_t>(unit) + 1]);
 }
 
 at::Tensor Zero3::leave(int unit, const at::Tensor& out)

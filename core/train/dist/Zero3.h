@@ -7,7 +7,9 @@
 // keeps only the slice [r s, (r+1) s) of it (s = ceil(N_u / d)), with the matching slices of
 // the gradients and optimizer states, in flat local buffers. The unit buffer's storage is
 // empty except while the unit is in use:
-//   forward:  enter(u) all-gathers the unit, leave(u) frees it and hooks the unit's output;
+//   forward:  enter(u) all-gathers the unit (and starts the next unit's gather, which runs
+//             during u's forward: FSDP's forward prefetch), leave(u) frees it and hooks the
+//             unit's output;
 //   backward: the hook (which runs before the output's grad_fn) gathers the unit again and
 //             allocates its gradient buffer; once every parameter of the unit has accumulated
 //             its gradient (AccumulateGrad post-hooks, as GradientSync) the gradients are
@@ -31,6 +33,7 @@
 #include "core/train/ParameterLayout.h"
 
 #include <ATen/core/Tensor.h>
+#include <torch/csrc/distributed/c10d/Work.hpp>
 
 #include <memory>
 #include <string>
@@ -92,10 +95,14 @@ private:
         int64_t local = 0;               // offset of this rank's slice in the local buffers
         at::Tensor full, fullGrad;       // d x stride elements; storage empty when not in use
         bool gathered = false, gradsLive = false;
+        c10::intrusive_ptr<c10d::Work> inflight; // a prefetch not yet waited for
+        at::Tensor staging;                      // its input, alive until then
         int pending = 0;                 // parameters yet to accumulate in this backward
         std::vector<int> with;           // units gathered together with this one (tied head)
     };
     void gather(Unit& u);
+    void startGather(Unit& u);  // allocates and starts the all-gather
+    void finishGather(Unit& u); // waits for a started one
     void release(Unit& u);
     void prepareBackward(int unit);
     void reduce(Unit& u);

@@ -23,7 +23,7 @@ namespace {
 struct Recorder : ParameterUnitHooks {
     Zero3* z = nullptr;
     std::vector<std::pair<int, int64_t>> entered; // unit, resident bytes after enter
-    std::vector<int64_t> afterLeave;
+    std::vector<std::pair<int, int64_t>> afterLeave;
     void enter(int unit) override
     {
         z->enter(unit);
@@ -32,7 +32,7 @@ struct Recorder : ParameterUnitHooks {
     at::Tensor leave(int unit, const at::Tensor& out) override
     {
         at::Tensor o = z->leave(unit, out);
-        afterLeave.push_back(z->residentBytes());
+        afterLeave.emplace_back(unit, z->residentBytes());
         return o;
     }
 };
@@ -95,14 +95,17 @@ private slots:
         const at::Tensor loss = sharded.loss(x, y);
         QCOMPARE(loss.item<double>(), lossRef.item<double>());
 
-        // Forward: each unit alone is resident while it runs (the tied head also reads wte).
+        // Forward: a unit is resident while it runs, with the next one being prefetched (the
+        // tied head also reads wte); after it only the prefetched one.
         const int head = int(spec.layers) + 1;
+        auto next = [&](int unit) { return unit < head ? z.unitBytes(unit + 1) : int64_t(0); };
         QCOMPARE(int(rec.entered.size()), int(spec.layers) + 2);
         for (const auto& [unit, bytes] : rec.entered) {
-            const int64_t want = z.unitBytes(unit) + (unit == head && spec.tiedEmbeddings ? z.unitBytes(0) : 0);
+            const int64_t want = z.unitBytes(unit) + (unit == head && spec.tiedEmbeddings ? z.unitBytes(0) : 0) + next(unit);
             QVERIFY2(bytes == want, qPrintable(QString("unit %1: %2 bytes resident, expected %3").arg(unit).arg(bytes).arg(want)));
         }
-        for (int64_t b : rec.afterLeave) QCOMPARE(b, int64_t(0));
+        for (const auto& [unit, bytes] : rec.afterLeave) QCOMPARE(bytes, next(unit));
+        QCOMPARE(rec.afterLeave.back().second, int64_t(0));
         QVERIFY(allParametersFreed(sharded));
 
         // Backward: gathered again unit by unit, gradients reduced into the shard and freed.
