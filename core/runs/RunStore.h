@@ -77,8 +77,9 @@ public:
     std::optional<RunInfo> runById(const std::string& runId);
     // Ids equal to or starting with `prefix` (the CLI accepts unique prefixes).
     std::vector<std::string> runIdsMatching(const std::string& prefix);
-    // withTokens = false leaves Series::tokens empty and skips the second scan (a chart of
-    // the value against the step needs no tokens; it halves the time for a long run).
+    // Series::tokens holds the token count each point came with (schema 3), else the tokens
+    // series' value at that step, else NaN. withTokens = false leaves it empty (a chart of
+    // the value against the step needs no tokens).
     Series series(const std::string& runId, const std::string& name, bool withTokens = true);
     std::vector<std::string> seriesNames(const std::string& runId); // known ones first
     std::vector<StoredEvent> events(const std::string& runId);
