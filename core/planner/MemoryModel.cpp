@@ -116,19 +116,31 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
                                            t.layerMatmulParams, plan);
     double reduceScatterOutput = t.reduceScatterOutput ? ms.gradients : 0;
+    const double logits = shape.last ? t.logits : 0;
+    double unitPeak = 0; // ZeRO-3: what a gathered unit adds at the stage's peak, beyond the logits
     if (t.meshworkUnits) {
         // core/train/dist/Zero3: the units are the embeddings, each layer, and the final norm
-        // with the head. One is gathered at a time, and during its backward its full fp32
-        // gradients too (the tied head also reads the embedding unit); its reduce-scatter
-        // output is its 1/dp slice. The autocast copy of every matmul weight is saved for the
-        // backward pass, as without ZeRO-3 (autograd keeps the cast, not the freed fp32 unit).
-        const double embedding = shape.first ? shape.embeddingParams : 0;
+        // with the head; a unit is gathered for its forward and again for its backward, then
+        // holds its full fp32 gradients until they are reduce-scattered into its 1/dp slice.
+        // The autocast copy of every matmul weight is saved for the backward pass, as without
+        // ZeRO-3 (autograd keeps the cast, not the freed fp32 unit).
+        // Gathered units never meet the logits' peak: the cross-entropy's backward runs before
+        // the head unit is gathered again, and the head's backward leaves the logits' gradient
+        // (half of the peak: fp32 and 16-bit) beside the unit. Measured on H200 (docs/bench):
+        // the peak is the largest of the cross-entropy backward, the head unit's backward and a
+        // layer's backward, each with the activations still saved. The embedding unit's
+        // backward comes last, when the activations are gone.
         const double head = shape.last ? shape.headParams : 0;
-        const double tied = shape.first && shape.last && model.tiedEmbeddings ? embedding : 0;
-        const double largest = std::max({t.layerParams, embedding, head});
-        ms.gatherBuffer = std::max({2 * t.layerParams, 2 * embedding, 2 * head + tied}) * t.sb.weights;
+        const double tied = shape.first && shape.last && model.tiedEmbeddings ? shape.embeddingParams : 0;
+        auto phase = [&](double params, double alsoRead) {
+            return (2 * params + alsoRead) * t.sb.weights + (plan.dp > 1 ? params * t.sb.gradients / plan.dp : 0);
+        };
+        const double headPhase = shape.last ? 0.5 * logits + phase(head, tied) : 0;
+        const double layerPhase = shape.layers > 0 ? phase(t.layerParams, 0) : 0;
+        unitPeak = std::max(0.0, std::max(headPhase, layerPhase) - logits);
+        ms.gatherBuffer = 0;
         ms.weights += shape.matmulParams() * t.sb.autocastCopy;
-        reduceScatterOutput = plan.dp > 1 ? largest * t.sb.gradients / plan.dp : 0;
+        reduceScatterOutput = 0;
     }
     StageMemory s;
     s.stage = stage;
@@ -137,8 +149,8 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     s.gradients = ms.gradients / kGiB;
     s.optimizer = ms.optimizer / kGiB;
     s.activations = stageActivations(t, plan, shape.layers, stage) / kGiB;
-    s.logits = shape.last ? t.logits / kGiB : 0;
-    s.buffers = (t.commNoGather + ms.gatherBuffer + reduceScatterOutput) / kGiB;
+    s.logits = logits / kGiB;
+    s.buffers = (t.commNoGather + ms.gatherBuffer + reduceScatterOutput + unitPeak) / kGiB;
     s.context = calib::kCudaContextGiB;
     s.host = ms.host / kGiB;
     finish(s);

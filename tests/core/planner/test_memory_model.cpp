@@ -65,7 +65,19 @@ private slots:
         } else {
             QVERIFY(z3.weights < z0.weights / dp * 1.0001 + 1e-9);
         }
-        QVERIFY(z3.buffers > z2.buffers);
+        if (t == Target::Meshwork) {
+            // Gathered units never meet the logits' peak (the cross-entropy's backward runs
+            // before the head unit is gathered again): with long sequences the logits dominate
+            // and the buffers are the communicators' alone; with short ones a gathered layer and
+            // its gradients stand above the logits and show in the buffers.
+            auto withShape = [&](int zero, int64_t seq, int64_t mb) {
+                return llama7b(t, [&](Plan& p) { p.zero = zero; p.seq = seq; p.microBatch = mb; }).memory.stages[0];
+            };
+            QVERIFY(near(withShape(3, 4096, 8).buffers, withShape(0, 4096, 8).buffers));
+            QVERIFY(withShape(3, 128, 1).buffers > withShape(0, 128, 1).buffers + 1.0);
+        } else {
+            QVERIFY(z3.buffers > z2.buffers);
+        }
         QVERIFY(z0.total > z1.total && z1.total > z2.total && z2.total > z3.total);
     }
 
