@@ -46,6 +46,13 @@ ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
 ranks pp2-vpp2 2 --pp 2 --vpp 2 --global-batch 16
+# fp16 with dynamic loss scaling (LossScale.h) in each kind of loop: the losses must follow the
+# bf16 runs' and no step may fail.
+ranks fp16-single 1 --precision fp16 --global-batch 8
+ranks fp16-zero2-dp2 2 --dp 2 --zero 2 --precision fp16
+ranks fp16-zero3-dp2 2 --dp 2 --zero 3 --precision fp16
+ranks fp16-pp2 2 --pp 2 --global-batch 8 --precision fp16
+ranks fp16-tp2 2 --tp 2 --precision fp16
 # Checkpoints at steps 6 and 12; the one of step 12 removed, a resumed run from step 6 must
 # repeat steps 7-12 of the straight zero1-dp2 run above.
 ranks ckpt-first 2 --dp 2 --zero 1 --checkpoint-every 6 --checkpoint-dir "$OUT/ckpt" --run-id ckpt

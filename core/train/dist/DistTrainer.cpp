@@ -6,6 +6,7 @@
 #include "core/json/Json.h"
 #include "core/spec/Flops.h"
 #include "core/train/Device.h"
+#include "core/train/LossScale.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/Model.h"
 #include "core/train/Optimizer.h"
@@ -202,8 +203,10 @@ RunResult DistTrainer::runUnguarded()
         part.optimizerStep = sharded ? sharded->stepCount() : replicated->stepCount();
         return part;
     };
+    const bool fp16 = plan.precision == Precision::Fp16;
     LoopState state;
     state.runId = c.runId.empty() ? std::string("run") : c.runId;
+    state.lossScale = fp16 ? 65536.0 : 1.0; // as the single-process trainer (Trainer.cpp)
     std::string resumedFrom;
     if (c.resume) {
         resumedFrom = distResumeDirectory(c);
@@ -315,7 +318,7 @@ RunResult DistTrainer::runUnguarded()
             // The schedule interleaves the micro-batches' backward passes: a parameter's
             // gradient is final after its last one, and its buckets start then.
             sync.armFor(static_cast<int>(microBatches));
-            lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision);
+            lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision, fp16 ? state.lossScale : 1.0);
             allReduceSum(mesh, ppGroup, lossSum, "loss gather over pipeline stages");
         } else {
             for (int64_t mb = 0; mb < microBatches; ++mb) {
@@ -328,7 +331,7 @@ RunResult DistTrainer::runUnguarded()
                 }
                 lossSum += loss.detach().to(at::kFloat);
                 sync.arm(mb == microBatches - 1);
-                (loss / static_cast<double>(microBatches)).backward();
+                (loss * ((fp16 ? state.lossScale : 1.0) / static_cast<double>(microBatches))).backward();
             }
         }
         if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
@@ -367,7 +370,21 @@ RunResult DistTrainer::runUnguarded()
         m_stepsDone = step;
 
         bool skip = false;
-        if (!std::isfinite(lossValue) || !std::isfinite(gradNorm)) {
+        if (fp16) {
+            // Every rank sees the same all-reduced norm, so all skip an overflowed step together;
+            // otherwise the gradients are unscaled before clipping and the optimizer.
+            const double usedScale = state.lossScale;
+            if (!updateLossScale(state.lossScale, state.goodSteps, std::isfinite(gradNorm))) {
+                skip = true;
+                m_events.log("warning", "step " + std::to_string(step) + ": fp16 gradients overflowed; loss scale now "
+                                            + formatJsonNumber(state.lossScale));
+            } else {
+                at::NoGradGuard noGrad;
+                flatGrads.mul_(1.0 / usedScale);
+                gradNorm /= usedScale;
+            }
+        }
+        if (!std::isfinite(lossValue) || (!fp16 && !std::isfinite(gradNorm))) {
             const std::string what = std::string(!std::isfinite(lossValue) ? "loss" : "gradient norm")
                                    + " is not finite at step " + std::to_string(step);
             if (!c.skipNonfinite)

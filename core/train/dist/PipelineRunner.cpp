@@ -50,7 +50,7 @@ struct P2p {
 } // namespace
 
 at::Tensor runPipelineStep(ParallelModel& model, Mesh& mesh, const PipelineSchedule& schedule,
-                           const std::vector<MicroBatch>& batches, Precision precision)
+                           const std::vector<MicroBatch>& batches, Precision precision, double lossScale)
 {
     CommGroup& pp = mesh.group(Axis::Pp);
     const int n = pp.size(), i = pp.index, S = n * schedule.vpp;
@@ -64,7 +64,7 @@ at::Tensor runPipelineStep(ParallelModel& model, Mesh& mesh, const PipelineSched
         at::Tensor input, output;
     };
     std::map<std::pair<int, int>, Saved> saved; // (micro-batch, chunk)
-    const double scale = 1.0 / static_cast<double>(batches.size());
+    const double scale = lossScale / static_cast<double>(batches.size());
     AutocastCacheScope castOnce(precision); // one 16-bit copy of the weights for all micro-batches in flight
 
     for (const PipeOp& op : schedule.ranks.at(i)) {

@@ -23,9 +23,10 @@ struct MicroBatch {
 
 // One training step's passes. Returns the sum of the micro-batch losses on the rank holding
 // the last virtual stage, zero elsewhere (a [1] fp32 tensor). Gradients accumulate in the
-// model's flat buffer, each loss scaled by 1 / micro-batches.
+// model's flat buffer, each loss scaled by lossScale / micro-batches (lossScale: fp16's dynamic
+// loss scale, LossScale.h; the gradients sent between stages carry it).
 at::Tensor runPipelineStep(ParallelModel& model, Mesh& mesh, const PipelineSchedule& schedule,
-                           const std::vector<MicroBatch>& batches, Precision precision);
+                           const std::vector<MicroBatch>& batches, Precision precision, double lossScale = 1.0);
 
 // Forward only, one micro-batch through every virtual stage (evaluation): the loss on the
 // last stage's rank, zero elsewhere.
