@@ -67,6 +67,15 @@ inline constexpr double kP2pLatencyS = 10e-6;          // per pipeline send
 // "PyTorch Distributed", Megatron --overlap-grad-reduce). Per-step reductions can hide
 // under the last micro-batch's backward only; per-micro-batch ZeRO-3 traffic under all.
 inline constexpr double kDpOverlap = 0.7;
+// Our trainer (target meshwork) waits for its tensor-parallel all-reduces and its ZeRO-3
+// gathers and reduce-scatters on the compute stream (core/train/dist/TpOps.cpp, Zero3.cpp):
+// each such blocking collective stalls the step by this much beyond the ring model above
+// (stream hand-over both ways, the NCCL kernel's launch, the two ranks' skew, and NCCL below
+// its bus bandwidth at 10-30 MB). Set from meshwork-train on 2 x H200 (NVLink,
+// scripts/gpu_dist_bench.sh), tp 2: GPT-2 124M B8 x T1024 measured 29.9 ms a step against
+// 24.3 ms modelled without it over 52 blocking all-reduces (108 us each), LLaMA-1B B2 x T2048
+// 72.7 ms against 66.2 ms over 68 (96 us each); checked on ZeRO-3 (dp 2) of both models.
+inline constexpr double kBlockingCollectiveStallS = 100e-6;
 // Share of tensor-parallel collectives hidden behind compute (0: Megatron's TP all-reduces
 // sit on the critical path; overlap needs userbuffers/TE comm-GEMM overlap).
 inline constexpr double kTpOverlap = 0.0;

@@ -65,6 +65,8 @@ struct UnitCost {
     MicroBatchTime layer;
     double headCompute = 0;
     double headMemory = 0;
+    double embeddingTpComm = 0; // first stage only
+    double headTpComm = 0;      // last stage only
 };
 
 UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash,
@@ -125,8 +127,31 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
     // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,
     // two backward per layer, of T x C activations (Narayanan et al. 2021 Section 3.2).
     const double tpBytes = w.T * C * w.e;
-    const double tpOne = allReduceSeconds(tpBytes, links.tp) * (1 - calib::kTpOverlap);
+    double tpOne = allReduceSeconds(tpBytes, links.tp) * (1 - calib::kTpOverlap);
     out.tpComm = L * 4 * tpOne;
+    if (target == Target::Meshwork && links.tp.size > 1) {
+        // Our trainer (core/train/dist/TpOps.cpp, ParallelModel.cpp) all-reduces, blocking:
+        // forward, the 16-bit outputs of the row-parallel projections (g); backward, the
+        // gradients of the norms' outputs (f), which autocast keeps in fp32 (4 bytes); each
+        // through a clone of the tensor (one read, one write). With sp: an all-gather and a
+        // reduce-scatter each, the same bus bytes.
+        const double stall = calib::kBlockingCollectiveStallS;
+        const double fwdOne = allReduceSeconds(w.T * C * w.e, links.tp) + stall;
+        const double bwdOne = allReduceSeconds(w.T * C * 4, links.tp) + stall;
+        tpOne = fwdOne;
+        out.tpComm = L * 2 * (fwdOne + bwdOne);
+        const double cloneBytes = 2 * 2 * w.T * C * (w.e + 4);
+        out.memoryBound += L * cloneBytes / w.hbm;
+        // The vocabulary-parallel embedding sums its fp32 [B, T, C] output over tp (forward),
+        // the head's input norm all-reduces its fp32 gradient (backward), and the vocabulary-
+        // parallel cross-entropy all-reduces the rows' maxima and sums (two small ones).
+        unit.embeddingTpComm = allReduceSeconds(w.T * C * 4, links.tp) + stall;
+        unit.headTpComm = allReduceSeconds(w.T * C * 4, links.tp) + 2 * allReduceSeconds(w.T * 2 * 4, links.tp) + 3 * stall;
+        // Megatron's vocabulary-parallel cross-entropy written as separate eager ops (TpOps.cpp)
+        // streams each local fp32 logit ~10 times (cast, max, shift, exp, sum, divide; backward
+        // scale, cast back): ~52 bytes where PyTorch's fused cross-entropy on one rank moves ~16.
+        unit.headMemory += w.T * V / w.t * (52 - 16) / w.hbm;
+    }
 
     // CP: ring exchange of K and V (cp - 1 hops) forward, K, V, dK, dV backward, hidden
     // behind the attention core when the link keeps up.
@@ -155,16 +180,64 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
     return unit;
 }
 
-MicroBatchTime stageTime(const UnitCost& u, double layers, bool last)
+MicroBatchTime stageTime(const UnitCost& u, double layers, bool first, bool last)
 {
     MicroBatchTime t;
     t.compute = layers * u.layer.compute + (last ? u.headCompute : 0);
     t.attention = layers * u.layer.attention;
     t.memoryBound = layers * u.layer.memoryBound + (last ? u.headMemory : 0);
     t.recompute = layers * u.layer.recompute;
-    t.tpComm = layers * u.layer.tpComm;
+    t.tpComm = layers * u.layer.tpComm + (first ? u.embeddingTpComm : 0) + (last ? u.headTpComm : 0);
     t.cpComm = layers * u.layer.cpComm;
     return t;
+}
+
+// The data-parallel time our trainer (target meshwork) leaves on the critical path, per step;
+// `total` gets the same before overlap.
+double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape& first, const UnitCost& unit,
+                         const AxisLink& dp, const StateBytes& sb, double mb, double tmb, double& total)
+{
+    const double P = first.params();
+    const double stall = calib::kBlockingCollectiveStallS;
+    if (plan.zero <= 1) {
+        // Bucketed all-reduce started by AccumulateGrad hooks (GradientSync.cpp): a bucket
+        // starts once all its parameters' gradients are final. The embedding's come last (the
+        // token embedding's backward ends the pass; a tied head's contribution is summed into
+        // the same leaf), so its buckets reduce after the backward pass; the rest hides under
+        // it as far as kDpOverlap says. ZeRO-1 then all-gathers the updated shards, waiting.
+        const double all = allReduceSeconds(P * sb.gradComm, dp);
+        const double last = allReduceSeconds(first.embeddingParams * sb.gradComm, dp);
+        const double rest = std::max(0.0, all - last - calib::kDpOverlap * (2.0 / 3.0) * tmb);
+        const double gather = plan.zero == 1 ? allGatherSeconds(P * sb.weightComm, dp) + stall : 0;
+        total = all + gather;
+        return last + rest + gather;
+    }
+    if (plan.zero == 2) {
+        // GradientSync in reduce-scatter mode has no hooks: one reduce-scatter after the last
+        // backward pass, one all-gather after the step, both waited for.
+        total = reduceScatterSeconds(P * sb.gradComm, dp) + allGatherSeconds(P * sb.weightComm, dp) + 2 * stall;
+        return total;
+    }
+    // ZeRO-3 (Zero3.cpp), every micro-batch, units = embeddings, each layer, final norm + head:
+    // forward: the embeddings' gather waits; each next unit's gather is prefetched during this
+    // unit's forward (hidden when that is longer); a tied head gathers the embeddings again,
+    // waiting. Backward: every unit is gathered again and its gradients reduce-scattered
+    // inside the backward hook, both waited for (no prefetch, no overlap).
+    const double L = double(first.layers);
+    const double layerFwd = unit.layer.total() / 3; // a layer's forward: a third of its forward + backward
+    const double gEmb = allGatherSeconds(first.embeddingParams * sb.weightComm, dp) + stall;
+    const double gLayer = allGatherSeconds(first.layerParams / std::max(L, 1.0) * sb.weightComm, dp);
+    const double gHead = allGatherSeconds(first.headParams * sb.weightComm, dp);
+    const double tied = m.tiedEmbeddings ? gEmb : 0;
+    // The first layer's gather has only the embeddings' short forward to hide behind.
+    const double forward = gEmb + gLayer + stall + (L - 1) * std::max(0.0, gLayer - layerFwd)
+        + std::max(0.0, gHead - layerFwd) + tied;
+    const double backward = gHead + tied + L * gLayer + gEmb + (L + 1) * stall
+        + reduceScatterSeconds(first.embeddingParams * sb.gradComm, dp)
+        + L * reduceScatterSeconds(first.layerParams / std::max(L, 1.0) * sb.gradComm, dp)
+        + reduceScatterSeconds(first.headParams * sb.gradComm, dp) + (L + 2) * stall;
+    total = mb * (gEmb + L * gLayer + stall + gHead + tied + backward); // every forward gather, none hidden
+    return mb * (forward + backward);
 }
 
 } // namespace
@@ -173,7 +246,7 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
                               Target target, int stage, bool flash)
 {
     const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
-    return stageTime(u, double(layersOnStage(m, plan.pp, stage)), stage == std::max(plan.pp, 1) - 1);
+    return stageTime(u, double(layersOnStage(m, plan.pp, stage)), stage == 0, stage == std::max(plan.pp, 1) - 1);
 }
 
 TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
@@ -186,9 +259,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
 
     // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
     const UnitCost unit = unitCost(m, cluster, plan, target, flash, links);
-    MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, pp, 0)), pp == 1);
+    MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, pp, 0)), true, pp == 1);
     if (pp > 1) {
-        const MicroBatchTime last = stageTime(unit, double(layersOnStage(m, pp, pp - 1)), true);
+        const MicroBatchTime last = stageTime(unit, double(layersOnStage(m, pp, pp - 1)), false, true);
         if (last.total() > slow.total()) slow = last;
     }
     const double tmb = slow.total();
@@ -250,6 +323,8 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
         const double window = calib::kDpOverlap * ((2.0 / 3.0) * tmb * (perStep > 0 ? 1 : 0)
                                                    + (perMicro > 0 ? mb * tmb : 0));
         te.dpComm = std::max(0.0, te.dpCommTotal - window);
+        if (target == Target::Meshwork)
+            te.dpComm = meshworkDpExposed(m, plan, first, unit, links.dp, sb, mb, tmb, te.dpCommTotal);
     }
 
     // Optimizer step: a memory-bound sweep over the local shard (read param, grad and states,
@@ -272,6 +347,23 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
             const double pshard = P / (plan.zero >= 3 ? dp : 1);
             te.optimizer += mb * 2 * pshard * offloaded * sb.weights / (calib::kPcieGBps * 1e9);
         }
+    }
+
+    // Our trainer's reductions also stream the gradients through HBM (fp32, 4 bytes) on the
+    // critical path, counted with the collectives they serve: dp and ZeRO-1 scale the
+    // all-reduced buffer (read + write, GradientSync::finish); ZeRO-2 copies and scales the
+    // reduced shard instead (2 reads + 2 writes); ZeRO-1/2 stage the shard for the parameter
+    // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters); ZeRO-3 zeroes
+    // each unit's full gradient buffer before its backward and adds the scaled shard into the
+    // local gradients (2 reads + 1 write), every micro-batch (Zero3.cpp).
+    double dpMemory = 0;
+    if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
+        const double b = sb.gradComm;
+        if (plan.zero == 0) dpMemory = P * 2 * b / hbm;
+        else if (plan.zero <= 2) dpMemory = (plan.zero == 2 ? P / dp * 4 * b : P * 2 * b) / hbm + P / dp * 3 * b / hbm;
+        else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
+        te.dpComm += dpMemory;
+        te.dpCommTotal += dpMemory;
     }
 
     te.step = mb * tmb + te.bubble + te.ppComm + te.dpComm + te.optimizer;

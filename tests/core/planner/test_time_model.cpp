@@ -3,6 +3,7 @@
 // is slower and warned about, recomputation costs time, throughput follows the step.
 #include "PlannerFixtures.h"
 
+#include "core/planner/Calibration.h"
 #include "core/planner/TimeModel.h"
 #include "core/spec/Flops.h"
 
@@ -182,6 +183,52 @@ private slots:
         bool warned = false;
         for (const std::string& w : e.warnings) warned = warned || w.find("no inter-node bandwidth") != std::string::npos;
         QVERIFY(warned);
+    }
+
+    // Our trainer's reductions as it runs them (core/train/dist): ZeRO-2 reduce-scatters after
+    // the backward pass and ZeRO-3 gathers and reduce-scatters blocking inside it, so for the
+    // meshwork target neither hides behind compute and ZeRO-3 (twice the traffic, every micro-
+    // batch) is slower than ZeRO-2; Megatron's overlapped reductions stay hidden.
+    void meshworkReductionsAreExposed()
+    {
+        const ModelSpec m = model("llama-1b");
+        const ClusterSpec c = cluster("h200", 1, 2);
+        Plan p = plan(2, 1, 1, 2, 4, 2048);
+        auto at = [&](int zero, Target target) {
+            Plan z = p;
+            z.zero = zero;
+            return estimate(m, c, z, target);
+        };
+        const Estimate dp = at(0, Target::Meshwork), z2 = at(2, Target::Meshwork), z3 = at(3, Target::Meshwork);
+        QVERIFY(dp.valid && z2.valid && z3.valid);
+        QVERIFY(near(z2.time.dpComm, z2.time.dpCommTotal));
+        QVERIFY(z3.time.dpComm > 0.6 * z3.time.dpCommTotal); // all but the prefetched forward gathers
+        QVERIFY(z3.time.dpComm > z2.time.dpComm);
+        QVERIFY(z3.throughput.tokensPerS < z2.throughput.tokensPerS);
+        // A 2-GPU run costs a dp reduction a single GPU does not have.
+        Plan one = plan(1, 1, 1, 2, 2, 2048);
+        const Estimate single = estimate(m, cluster("h200", 1, 1), one, Target::Meshwork);
+        QVERIFY(dp.throughput.tokensPerS / 2 < single.throughput.tokensPerS);
+        QVERIFY(z2.throughput.tokensPerS / 2 < single.throughput.tokensPerS);
+        // Megatron overlaps its per-micro-batch ZeRO-3 traffic with compute (kDpOverlap).
+        const Estimate mz3 = at(3, Target::Megatron);
+        QVERIFY(mz3.time.dpComm < 0.5 * mz3.time.dpCommTotal);
+    }
+
+    // Our trainer's tensor-parallel backward all-reduces carry fp32 gradients of the norms'
+    // outputs (autocast) and the vocabulary-parallel embedding and head add collectives:
+    // more time than Megatron's 16-bit all-reduces of the same plan.
+    void meshworkTensorParallelCarriesFp32Gradients()
+    {
+        const ModelSpec m = model("gpt2-124m");
+        const ClusterSpec c = cluster("h200", 1, 2);
+        const Plan p = plan(1, 2, 1, 8, 8, 1024);
+        const Estimate mw = estimate(m, c, p, Target::Meshwork);
+        const Estimate mg = estimate(m, c, p, Target::Megatron);
+        QVERIFY(mw.time.tpComm > 1.3 * mg.time.tpComm);
+        // Megatron: four 16-bit all-reduces of T x C per layer, nothing else.
+        QVERIFY(near(mg.time.tpComm / double(m.layers) / 4,
+                     calib::kCollectiveLatencyS + 8.0 * 1024 * 768 * 2 / (450e9 * calib::kIntraNodeCommEfficiency)));
     }
 
     void targets()
