@@ -1,6 +1,6 @@
 #include "core/train/Trainer.h"
 
-#include "core/train/LossScale.h"
+#include "core/train/Fp16Step.h"
 #include "core/train/RunFailure.h"
 #include "core/train/StepMetrics.h"
 
@@ -222,19 +222,7 @@ RunResult Trainer::runUnguarded()
         m_stepsDone = step;
 
         bool skip = false;
-        if (fp16) {
-            // Gradients are unscaled before clipping and the optimizer; an overflow skips the step.
-            const double usedScale = state.lossScale;
-            if (!updateLossScale(state.lossScale, state.goodSteps, std::isfinite(gradNorm))) {
-                skip = true;
-                m_events.log("warning", "step " + std::to_string(step) + ": fp16 gradients overflowed; loss scale now "
-                                            + formatJsonNumber(state.lossScale));
-            } else {
-                at::NoGradGuard noGrad;
-                model.flatGrads().mul_(1.0 / usedScale);
-                gradNorm /= usedScale;
-            }
-        }
+        if (fp16) skip = finishFp16Step(state, model.flatGrads(), gradNorm, step, m_events);
         if (!std::isfinite(lossValue) || (!fp16 && !std::isfinite(gradNorm))) {
             const std::string what = std::string(!std::isfinite(lossValue) ? "loss" : "gradient norm") + " is "
                 + (std::isnan(!std::isfinite(lossValue) ? lossValue : gradNorm) ? "NaN" : "infinite")

@@ -6,7 +6,7 @@
 #include "core/json/Json.h"
 #include "core/spec/Flops.h"
 #include "core/train/Device.h"
-#include "core/train/LossScale.h"
+#include "core/train/Fp16Step.h"
 #include "core/train/LrSchedule.h"
 #include "core/train/Model.h"
 #include "core/train/Optimizer.h"
@@ -370,20 +370,7 @@ RunResult DistTrainer::runUnguarded()
         m_stepsDone = step;
 
         bool skip = false;
-        if (fp16) {
-            // Every rank sees the same all-reduced norm, so all skip an overflowed step together;
-            // otherwise the gradients are unscaled before clipping and the optimizer.
-            const double usedScale = state.lossScale;
-            if (!updateLossScale(state.lossScale, state.goodSteps, std::isfinite(gradNorm))) {
-                skip = true;
-                m_events.log("warning", "step " + std::to_string(step) + ": fp16 gradients overflowed; loss scale now "
-                                            + formatJsonNumber(state.lossScale));
-            } else {
-                at::NoGradGuard noGrad;
-                flatGrads.mul_(1.0 / usedScale);
-                gradNorm /= usedScale;
-            }
-        }
+        if (fp16) skip = finishFp16Step(state, flatGrads, gradNorm, step, m_events); // same norm on every rank
         if (!std::isfinite(lossValue) || (!fp16 && !std::isfinite(gradNorm))) {
             const std::string what = std::string(!std::isfinite(lossValue) ? "loss" : "gradient norm")
                                    + " is not finite at step " + std::to_string(step);

@@ -7,6 +7,7 @@
 //     run cancelled (exit 3), and the run resumes from it;
 //   - a resume with another layout fails with exit 2 and a message naming what differs.
 #include "core/json/Json.h"
+#include "RankTestSupport.h"
 
 #include <QtTest>
 #include <QTcpServer>
@@ -28,24 +29,9 @@ QStringList commonArgs(int steps)
             "--precision", "fp32", "--eval-batches", "1", "--collective-timeout", "60"};
 }
 
-int freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
+using test::freePort;
 
-std::vector<Json> events(const QString& path)
-{
-    std::vector<Json> out;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return out;
-    for (const QByteArray& line : f.readAll().split('\n')) {
-        auto j = Json::parse(line.toStdString());
-        if (j && j->isObject()) out.push_back(std::move(*j));
-    }
-    return out;
-}
+std::vector<Json> events(const QString& path) { return test::readEvents(path); }
 
 std::string kindOf(const Json& e)
 {

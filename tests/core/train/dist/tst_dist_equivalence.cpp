@@ -5,6 +5,7 @@
 // The single-process reference is meshwork-train with world size 1 (Trainer.cpp), its final
 // parameters read from its step-20 checkpoint.
 #include "core/json/Json.h"
+#include "RankTestSupport.h"
 
 #include <QtTest>
 #include <QTcpServer>
@@ -27,23 +28,14 @@ QStringList commonArgs(const QString& model)
             "--precision", "fp32", "--eval-batches", "1"};
 }
 
-int freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
+using test::freePort;
 
 std::vector<double> stepLosses(const QString& path)
 {
     std::vector<double> out;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return out;
-    for (const QByteArray& line : f.readAll().split('\n')) {
-        auto j = Json::parse(line.toStdString());
-        if (!j || !j->isObject()) continue;
-        const Json* e = j->find("event");
-        if (e && e->isString() && e->asString() == "step") out.push_back(j->find("loss")->asNumber());
+    for (const Json& e : test::readEvents(path)) {
+        const Json* kind = e.find("event");
+        if (kind && kind->isString() && kind->asString() == "step") out.push_back(e.find("loss")->asNumber());
     }
     return out;
 }

@@ -3,8 +3,9 @@
 // answering makes the others fail with a comm error within --collective-timeout, not hang.
 #include "core/spec/RankLayout.h"
 
+#include "RankTestSupport.h"
+
 #include <QtTest>
-#include <QTcpServer>
 
 using namespace meshwork;
 
@@ -12,12 +13,7 @@ namespace {
 
 const QString kProbe = QStringLiteral(MESHWORK_BINARY_DIR "/tests/mesh_probe");
 
-int freePort()
-{
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
+using test::freePort;
 
 QStringList runRanks(int n, const QStringList& args, QList<int>* exitCodes, int timeoutMs = 60000)
 {

@@ -1,0 +1,36 @@
+// What the multi-process tests share: a free loopback port for a run's rendezvous, and the
+// events a rank wrote (one JSON object per line; lines that do not parse are skipped, as the
+// run store's reader does).
+#pragma once
+
+#include "core/json/Json.h"
+
+#include <QFile>
+#include <QHostAddress>
+#include <QString>
+#include <QTcpServer>
+
+#include <vector>
+
+namespace meshwork::test {
+
+inline int freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+inline std::vector<Json> readEvents(const QString& path)
+{
+    std::vector<Json> out;
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return out;
+    for (const QByteArray& line : f.readAll().split('\n')) {
+        auto j = Json::parse(line.toStdString());
+        if (j && j->isObject()) out.push_back(std::move(*j));
+    }
+    return out;
+}
+
+} // namespace meshwork::test
