@@ -63,14 +63,7 @@ public:
         const int port = freePort();
         for (int r = 0; r < nproc; ++r) {
             auto p = std::make_unique<QProcess>();
-            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-            env.insert("RANK", QString::number(r));
-            env.insert("LOCAL_RANK", QString::number(r));
-            env.insert("WORLD_SIZE", QString::number(nproc));
-            env.insert("LOCAL_WORLD_SIZE", QString::number(nproc));
-            env.insert("MASTER_ADDR", "127.0.0.1");
-            env.insert("MASTER_PORT", QString::number(port));
-            p->setProcessEnvironment(env);
+            p->setProcessEnvironment(test::rankEnvironment(r, nproc, port));
             p->setProcessChannelMode(QProcess::MergedChannels);
             p->setStandardOutputFile(dir + QString("/rank%1.log").arg(r));
             p->start(kTrainer, args + QStringList{"--events", eventsPath(r)});

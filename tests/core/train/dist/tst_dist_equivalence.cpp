@@ -141,14 +141,7 @@ RunOutput TestDistEquivalence::distributed(const QString& model, int nproc, cons
     std::vector<std::unique_ptr<QProcess>> ranks;
     for (int r = 0; r < nproc; ++r) {
         auto p = std::make_unique<QProcess>();
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("RANK", QString::number(r));
-        env.insert("LOCAL_RANK", QString::number(r));
-        env.insert("WORLD_SIZE", QString::number(nproc));
-        env.insert("LOCAL_WORLD_SIZE", QString::number(nproc));
-        env.insert("MASTER_ADDR", "127.0.0.1");
-        env.insert("MASTER_PORT", QString::number(port));
-        p->setProcessEnvironment(env);
+        p->setProcessEnvironment(test::rankEnvironment(r, nproc, port));
         p->setProcessChannelMode(QProcess::MergedChannels);
         QStringList args = commonArgs(model) + extra + QStringList{"--collective-timeout", "60"};
         args << "--events" << (r == 0 ? dir + "/events.jsonl" : dir + QString("/events.rank%1.jsonl").arg(r));
