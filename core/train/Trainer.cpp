@@ -41,6 +41,16 @@ int exitCode(const RunResult& r)
     return 1;
 }
 
+RunResult endCancelled(EventWriter& events, int64_t stepsDone)
+{
+    events.log("info", "stop requested: checkpointed at step " + std::to_string(stepsDone));
+    events.runEnd("cancelled", stepsDone);
+    RunResult result;
+    result.status = RunStatus::Cancelled;
+    result.steps = stepsDone;
+    return result;
+}
+
 Trainer::Trainer(const TrainConfig& config, const TrainContext& context, EventWriter& events)
     : m_config(config), m_context(context), m_events(events)
 {
@@ -191,11 +201,7 @@ RunResult Trainer::runUnguarded()
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
         if (m_context.stopping()) {
             checkpoint();
-            m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
-            m_events.runEnd("cancelled", m_stepsDone);
-            result.status = RunStatus::Cancelled;
-            result.steps = m_stepsDone;
-            return result;
+            return endCancelled(m_events, m_stepsDone);
         }
 
         // Forward and backward over the micro-batches; gradients accumulate in the flat buffer.

@@ -29,6 +29,10 @@ struct RunResult {
 // model), 3 cancelled. The launcher reads the reason from the events.
 int exitCode(const RunResult& r);
 
+// The end of a run stopped on request (SIGTERM, SIGINT), once its checkpoint is written: the
+// log line, run_end `cancelled`, and the result. Shared by both training loops.
+RunResult endCancelled(EventWriter& events, int64_t stepsDone);
+
 class Trainer {
 public:
     Trainer(const TrainConfig& config, const TrainContext& context, EventWriter& events);

@@ -299,11 +299,7 @@ RunResult DistTrainer::runUnguarded()
         allReduceSum(mesh, mesh.world(), stop, "stop agreement");
         if (stop.item<float>() > 0) {
             checkpoint(); // every rank agreed to stop at this step: all take part
-            m_events.log("info", "stop requested: checkpointed at step " + std::to_string(m_stepsDone));
-            m_events.runEnd("cancelled", m_stepsDone);
-            result.status = RunStatus::Cancelled;
-            result.steps = m_stepsDone;
-            return result;
+            return endCancelled(m_events, m_stepsDone);
         }
         flatGrads.zero_();
         at::Tensor lossSum = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(device));
