@@ -294,13 +294,11 @@ RunResult DistTrainer::runUnguarded()
     auto last = std::chrono::steady_clock::now();
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
         // Ranks agree on stopping (the launcher signals them at slightly different times), so
-        // all end `cancelled` at the same step instead of some waiting in a collective.
+        // all end `cancelled` after the same step instead of some waiting in a collective. The
+        // vote is read with the step's loss (one host sync per step, not two): a stop asked
+        // for now ends the run after this step.
         at::Tensor stop = at::full({1}, m_context.stopping() ? 1.0f : 0.0f, at::TensorOptions().device(device));
         allReduceSum(mesh, mesh.world(), stop, "stop agreement");
-        if (stop.item<float>() > 0) {
-            checkpoint(); // every rank agreed to stop at this step: all take part
-            return endCancelled(m_events, m_stepsDone);
-        }
         flatGrads.zero_();
         at::Tensor lossSum = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(device));
         if (pipelined) {
@@ -314,7 +312,8 @@ RunResult DistTrainer::runUnguarded()
             // The schedule interleaves the micro-batches' backward passes: a parameter's
             // gradient is final after its last one, and its buckets start then.
             sync.armFor(static_cast<int>(microBatches));
-            lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision, fp16 ? state.lossScale : 1.0);
+            lossSum = runPipelineStep(*split, mesh, pipeSchedule, batches, plan.precision,
+                                      (fp16 ? state.lossScale : 1.0) * sync.gradientScale());
             allReduceSum(mesh, ppGroup, lossSum, "loss gather over pipeline stages");
         } else {
             for (int64_t mb = 0; mb < microBatches; ++mb) {
@@ -327,7 +326,7 @@ RunResult DistTrainer::runUnguarded()
                 }
                 lossSum += loss.detach().to(at::kFloat);
                 sync.arm(mb == microBatches - 1);
-                (loss * ((fp16 ? state.lossScale : 1.0) / static_cast<double>(microBatches))).backward();
+                (loss * ((fp16 ? state.lossScale : 1.0) * sync.gradientScale() / static_cast<double>(microBatches))).backward();
             }
         }
         if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
@@ -360,9 +359,10 @@ RunResult DistTrainer::runUnguarded()
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, ppGroup, normSq, "gradient norm all-reduce");
         }
-        const at::Tensor host = at::cat({lossMean, normSq}).to(at::kCPU, at::kDouble);
+        const at::Tensor host = at::cat({lossMean, normSq, stop}).to(at::kCPU, at::kDouble);
         const double lossValue = host[0].item<double>() / dpGroup.size();
         double gradNorm = std::sqrt(host[1].item<double>());
+        const bool stopAgreed = host[2].item<double>() > 0;
         m_stepsDone = step;
 
         bool skip = false;
@@ -407,6 +407,10 @@ RunResult DistTrainer::runUnguarded()
         if (c.checkpointEvery > 0 && step % c.checkpointEvery == 0) {
             checkpoint();
             last = std::chrono::steady_clock::now();
+        }
+        if (stopAgreed) {
+            if (c.checkpointEvery == 0 || step % c.checkpointEvery != 0) checkpoint(); // all ranks take part
+            return endCancelled(m_events, m_stepsDone);
         }
     }
     if (c.steps > 0 && (c.evalEvery == 0 || c.steps % c.evalEvery != 0)) result.lastValLoss = evaluate(m_stepsDone);

@@ -30,7 +30,7 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
     const int64_t total = m_grads.numel();
     if (mode == Mode::AllReduce) {
         const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
-        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, {}});
+        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, false, {}});
     }
     m_bucketsOfParam.resize(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
@@ -92,11 +92,15 @@ void GradientSync::start(Bucket& b)
     b.work = m_group.backend->allreduce(t, opts);
 }
 
+double GradientSync::gradientScale() const
+{
+    return m_group.trivial() ? 1.0 : 1.0 / m_group.size();
+}
+
 void GradientSync::finish()
 {
     if (m_group.trivial()) return;
     at::NoGradGuard noGrad;
-    const double scale = 1.0 / m_group.size();
     if (m_mode == Mode::AllReduce) {
         for (auto& b : m_buckets)
             if (!b.work) start(b);
@@ -104,7 +108,6 @@ void GradientSync::finish()
             m_mesh.wait(b.work, m_group, "gradient all-reduce");
             b.work.reset();
         }
-        m_grads.mul_(scale);
         m_armedBackwards = 0;
         return;
     }
@@ -132,7 +135,7 @@ void GradientSync::finish()
         m_mesh.wait(m_group.backend->allreduce(t, ar), m_group, "gradient all-reduce (reduce-scatter fallback)");
         output.copy_(input.narrow(0, stride * m_group.index, stride));
     }
-    if (mine.numel() > 0) m_grads.narrow(0, mine.begin, mine.numel()).copy_(output.narrow(0, 0, mine.numel())).mul_(scale);
+    if (mine.numel() > 0) m_grads.narrow(0, mine.begin, mine.numel()).copy_(output.narrow(0, 0, mine.numel()));
     m_armedBackwards = 0;
 }
 

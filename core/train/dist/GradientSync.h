@@ -2,9 +2,11 @@
 // PyTorch DDP does it (Li et al. 2020, "PyTorch Distributed"): the buffer is cut into buckets
 // of --bucket-mb; a post-hook on each parameter's AccumulateGrad node counts the parameters of
 // every bucket it overlaps, and a bucket whose parameters are all accumulated starts its
-// asynchronous all-reduce while the backward pass goes on. finish() waits and divides by the
-// group size: the mean over data-parallel ranks, which with the loss divided by the local
-// micro-batches equals the single-process mean over the global batch.
+// asynchronous all-reduce while the backward pass goes on; finish() waits. The caller scales
+// the loss by gradientScale() (1 / group size) before backward, so the summed gradients are
+// the mean over data-parallel ranks without another pass over the buffer (DDP divides in its
+// comm hook); with the loss divided by the local micro-batches too, that is the
+// single-process mean over the global batch.
 //
 // ZeRO-2 (Rajbhandari et al. 2020) reduce-scatters instead: each rank receives only the sum of
 // its own shard (ShardRange), the rest of its buffer is left as the local gradient.
@@ -58,8 +60,10 @@ public:
     void armFor(int backwards);
     // Parameters whose gradients are rewritten after backward: their buckets wait for finish().
     void holdBack(const std::vector<bool>& rewrittenAfterBackward);
-    // Starts what the hooks have not started, waits for everything, averages.
+    // Starts what the hooks have not started and waits for everything.
     void finish();
+    // What the loss is multiplied by before backward so the reduced sums are means.
+    double gradientScale() const;
 
     int bucketCount() const { return static_cast<int>(m_buckets.size()); }
     int bucketsStartedDuringBackward() const { return m_startedEarly; }
