@@ -5,6 +5,7 @@
 #   NGPU=4 OUT=/tmp/out scripts/gpu_dist_bench.sh
 #   MODELS=gpt2 STEPS=8 NGPU=2 scripts/gpu_dist_bench.sh     # a quick check
 #   ONLY='1gpu|tp|pp' SKIP_PEERS=1 scripts/gpu_dist_bench.sh   # some configurations, no peer
+#   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
@@ -115,18 +116,45 @@ bench() {
   [[ -z "${ONLY:-}" || "$name" =~ $ONLY ]] || return 0
   run "$name" "$n" "$@"; NAMES+=("$name")
 }
-MODELS=${MODELS:-gpt2 llama}
-for M in $MODELS; do
-  if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
-  bench "$M-1gpu" 1 $A
-  for n in 2 4; do
-    bench "$M-dp$n" $n $A --dp $n
-    bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
-    bench "$M-zero3-dp$n" $n $A --dp $n --zero 3
-    bench "$M-tp$n" $n $A --tp $n --global-batch $MB
-    bench "$M-pp$n" $n $A --pp $n --global-batch $((MB * 4 * n))
+# SET=layouts (default): every layout of the issue for each model. SET=dp-scaling: where data
+# parallelism loses time against one GPU, for GPT-2 124M (and llama-1b with accumulation):
+# gradient bucket size, no overlap at all (one bucket after backward), NCCL limited to fewer
+# channels (SMs), a larger micro-batch, and gradient accumulation (4 micro-batches per step,
+# so one reduction per 4 backward passes). Each variant scales against its own 1-GPU run.
+layouts() {
+  for M in ${MODELS:-gpt2 llama}; do
+    if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
+    bench "$M-1gpu" 1 $A
+    for n in 2 4; do
+      bench "$M-dp$n" $n $A --dp $n
+      bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
+      bench "$M-zero3-dp$n" $n $A --dp $n --zero 3
+      bench "$M-tp$n" $n $A --tp $n --global-batch $MB
+      bench "$M-pp$n" $n $A --pp $n --global-batch $((MB * 4 * n))
+    done
   done
-done
+}
+dp_scaling() {
+  local G16="--model gpt2-124m --seq 1024 --micro-batch 16 --precision bf16"
+  bench gpt2-1gpu 1 $G
+  bench gpt2ga4-1gpu 1 $G --global-batch 32
+  bench gpt2b16-1gpu 1 $G16
+  bench llamaga4-1gpu 1 $L --global-batch 8
+  for n in 2 4; do
+    bench "gpt2-dp$n" $n $G --dp $n
+    bench "gpt2-dp$n-bucket100" $n $G --dp $n --bucket-mb 100
+    bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
+    NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
+    bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
+    bench "gpt2b16-dp$n" $n $G16 --dp $n
+    bench "llamaga4-dp$n" $n $L --dp $n --global-batch $((8 * n))
+  done
+}
+case ${SET:-layouts} in
+  layouts) layouts ;;
+  dp-scaling) dp_scaling ;;
+  *) echo "SET must be layouts or dp-scaling (got ${SET})"; exit 2 ;;
+esac
 echo "== meshwork-train ($STEPS steps each)"
 summarize "${NAMES[@]}" | tee "$OUT/table.txt"
 
@@ -145,3 +173,11 @@ elif [ -f "$PEER" ]; then
 else
   echo "peer script not found (.peers/gpt2_torch.py)"
 fi
+
+echo "== NCCL all-reduce bandwidth (scripts/nccl_allreduce_bw.py)"
+for n in 2 4; do
+  [ "$n" -le "$NGPU" ] || continue
+  RUNNER=(torchrun); command -v torchrun >/dev/null || RUNNER=("$PY" -m torch.distributed.run)
+  "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$ROOT/scripts/nccl_allreduce_bw.py" 2>"$OUT/nccl-bw$n.err" \
+    | tee "$OUT/nccl-bw$n.txt"
+done
