@@ -44,7 +44,10 @@ run() {
   rm -rf "$dir"; mkdir -p "$dir"
   for ((r = 0; r < n; r++)); do
     local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"
-    RANK=$r LOCAL_RANK=$r WORLD_SIZE=$n LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+    local rank=$r world=$n
+    # INDEPENDENT=1: n one-GPU runs side by side (GPU r each), no collectives between them.
+    [ "${INDEPENDENT:-0}" = 1 ] && { rank=0; world=1; port=$((port + 1)); }
+    RANK=$rank LOCAL_RANK=$r WORLD_SIZE=$world LOCAL_WORLD_SIZE=$world MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
       "$TRAIN" "$@" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
       > "$dir/rank$r.log" 2>&1 &
     pids+=($!)
@@ -80,27 +83,38 @@ for name in names:
     n = max(len(ranks), 1)
     s0 = ranks.get(0, [])
     if len(s0) < 4:
-        rows.append((name, n, None, None, None, None, None, err or "no steps (see rank*.log)")); continue
+        rows.append((name, n, None, None, None, None, None, err or "no steps (see rank*.log)", None, None)); continue
     tps = statistics.median(e["tokens_per_s"] for e in s0[3:])
+    every = [e["tokens_per_s"] for e in s0[3:]]
+    spread = (max(every) - min(every)) / tps if tps else 0
+    waits = [e["host_wait_ms"] for e in s0[3:] if "host_wait_ms" in e]
+    wait = statistics.median(waits) if waits else None
+    if name.endswith("-independent"):
+        # One-GPU runs side by side: each rank's own tokens/s, the median over the runs.
+        tps = n * statistics.median(statistics.median(e["tokens_per_s"] for e in ranks[r][3:]) for r in ranks)
     mem = [max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0) for r in sorted(ranks)]
     pmem = [pred.get(r, {}).get("mem_gib") for r in sorted(ranks)]
     ptps = pred.get(0, {}).get("tokens_per_s")
     model = name.split("-")[0]
     per = tps / n
-    if n == 1: base[model] = per
+    if n == 1 and model not in base: base[model] = per # a repeated 1-GPU run scales against the first
     eff = per / base[model] if model in base else None
-    rows.append((name, n, per, eff, mem, ptps / n if ptps else None, pmem, None))
+    if ptps and not name.endswith("-independent"): ptps /= n
+    rows.append((name, n, per, eff, mem, ptps, pmem, None, spread, wait))
 # Memory: the allocator's peak (mem_peak_gib) against the planner's figure for the same stage
 # without CUDA context and reserve (run_start "predicted".mem_gib); error = predicted/measured - 1.
-print(f"{'configuration':24} {'gpus':>4} {'tok/s/GPU':>10} {'predicted':>10} {'scaling':>8}  "
+# spread: (max - min) / median of rank 0's tokens/s over the measured steps; host wait: the
+# median time rank 0's host waited at the step's sync (near 0: the GPU waited for the host).
+print(f"{'configuration':24} {'gpus':>4} {'tok/s/GPU':>10} {'predicted':>10} {'scaling':>8} {'spread':>7} {'wait ms':>7}  "
       f"{'peak GiB per rank':22} {'predicted GiB':22} worst mem error")
 fmt = lambda v: "[" + ", ".join("-" if x is None else f"{x:.2f}" for x in v) + "]"
-for name, n, per, eff, mem, pper, pmem, err in rows:
+for name, n, per, eff, mem, pper, pmem, err, spread, wait in rows:
     if per is None: print(f"{name:24} {n:>4} {'-':>10} {'-':>10} {'-':>8}  {err}"); continue
     errs = [p / m - 1 for p, m in zip(pmem, mem) if p is not None and m > 0]
     worst = max(errs, key=abs) if errs else None
     print(f"{name:24} {n:>4} {per:10.0f} {('%.0f' % pper) if pper else '-':>10} "
-          f"{('%.1f%%' % (100 * eff)) if eff else '-':>8}  {fmt(mem):22} {fmt(pmem):22} "
+          f"{('%.1f%%' % (100 * eff)) if eff else '-':>8} {100 * spread:6.1f}% {('%.2f' % wait) if wait is not None else '-':>7}  "
+          f"{fmt(mem):22} {fmt(pmem):22} "
           f"{('%+.1f%%' % (100 * worst)) if worst is not None else '-'}")
 PYEOF
 }
@@ -137,6 +151,9 @@ layouts() {
 dp_scaling() {
   local G16="--model gpt2-124m --seq 1024 --micro-batch 16 --precision bf16"
   bench gpt2-1gpu 1 $G
+  # Host interference alone: one-GPU runs on every GPU at once, no collectives.
+  INDEPENDENT=1 bench gpt2-1gpu-x2-independent 2 $G
+  INDEPENDENT=1 bench gpt2-1gpu-x4-independent 4 $G
   bench gpt2ga4-1gpu 1 $G --global-batch 32
   bench gpt2b16-1gpu 1 $G16
   bench llamaga4-1gpu 1 $L --global-batch 8
@@ -145,10 +162,12 @@ dp_scaling() {
     bench "gpt2-dp$n-bucket100" $n $G --dp $n --bucket-mb 100
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
+    OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
     bench "gpt2b16-dp$n" $n $G16 --dp $n
     bench "llamaga4-dp$n" $n $L --dp $n --global-batch $((8 * n))
   done
+  bench gpt2-1gpu-repeat 1 $G # drift of the card over the set
 }
 case ${SET:-layouts} in
   layouts) layouts ;;

@@ -52,6 +52,7 @@ void EventWriter::step(const StepEvent& s)
     j.set("step", s.step).set("loss", s.loss).set("lr", s.lr).set("grad_norm", s.gradNorm);
     j.set("tokens", s.tokens).set("tokens_per_s", s.tokensPerS).set("tflops", s.tflops);
     j.set("mfu", s.mfu).set("step_ms", s.stepMs).set("mem_peak_gib", s.memPeakGiB);
+    if (s.hostWaitMs >= 0) j.set("host_wait_ms", s.hostWaitMs);
     if (!s.memStagesGiB.empty()) {
         Json stages = Json::array();
         for (double g : s.memStagesGiB) stages.push(g);

@@ -32,6 +32,10 @@ struct StepEvent {
     // Pipeline runs: the allocator peak of each stage (the largest over its ranks), so rank 0's
     // stream shows every stage's memory. Empty otherwise (the field is then not written).
     std::vector<double> memStagesGiB;
+    // How long the host waited for the device at the step's one sync (reading loss and gradient
+    // norm back). Near 0 the device waited for the host instead: the step is launch-bound, and a
+    // faster GPU would not help. Negative: not measured (the field is then not written).
+    double hostWaitMs = -1;
 };
 
 class EventWriter {

@@ -222,7 +222,9 @@ RunResult Trainer::runUnguarded()
         }
         // The one host sync of the step: loss and gradient norm in a single transfer.
         const at::Tensor norm = model.flatGrads().norm();
+        const auto waitFrom = std::chrono::steady_clock::now();
         const at::Tensor both = at::stack({lossSum / static_cast<double>(microBatches), norm}).to(at::kCPU);
+        const double hostWaitMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - waitFrom).count();
         const double lossValue = both[0].item<double>();
         double gradNorm = both[1].item<double>();
         m_stepsDone = step;
@@ -253,7 +255,9 @@ RunResult Trainer::runUnguarded()
         last = now;
         if (std::isfinite(lossValue)) {
             const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
-            m_events.step(makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device)));
+            StepEvent event = makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device));
+            event.hostWaitMs = hostWaitMs;
+            m_events.step(event);
             result.lastLoss = lossValue;
         }
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {

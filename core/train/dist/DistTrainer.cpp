@@ -359,7 +359,9 @@ RunResult DistTrainer::runUnguarded()
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, ppGroup, normSq, "gradient norm all-reduce");
         }
+        const auto waitFrom = std::chrono::steady_clock::now();
         const at::Tensor host = at::cat({lossMean, normSq, stop}).to(at::kCPU, at::kDouble);
+        const double hostWaitMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - waitFrom).count();
         const double lossValue = host[0].item<double>() / dpGroup.size();
         double gradNorm = std::sqrt(host[1].item<double>());
         const bool stopAgreed = host[2].item<double>() > 0;
@@ -395,6 +397,7 @@ RunResult DistTrainer::runUnguarded()
         if (std::isfinite(lossValue)) {
             const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
             StepEvent event = makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device));
+            event.hostWaitMs = hostWaitMs;
             if (pipelined) event.memStagesGiB = stagePeakMemory(mesh, event.memPeakGiB, device);
             m_events.step(event);
             result.lastLoss = lossValue;

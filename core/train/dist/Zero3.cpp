@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/StorageImpl.h>
+#include <torch/csrc/autograd/engine.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
@@ -144,7 +145,7 @@ Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const Optimi
                 Unit& u = m_units[static_cast<size_t>(m_unitOf[i])];
                 if (!u.gradsLive)
                     throw TrainError(TrainErrorKind::Internal, "ZeRO-3: a gradient arrived for a unit whose backward had not started");
-                if (--u.pending == 0) reduce(u);
+                if (--u.pending == 0) reduce(m_unitOf[i]);
                 return outputs;
             }));
         m_accumulators.push_back(std::move(acc));
@@ -250,11 +251,35 @@ at::Tensor Zero3::leave(int unit, const at::Tensor& out)
     return out;
 }
 
+bool Zero3::neededNext(int unit) const
+{
+    if (m_backwardNext < 0) return false;
+    const std::vector<int>& with = m_units[static_cast<size_t>(m_backwardNext)].with;
+    return unit == m_backwardNext || std::find(with.begin(), with.end(), unit) != with.end();
+}
+
 void Zero3::prepareBackward(int unit)
 {
     Unit& u = m_units.at(static_cast<size_t>(unit));
+    if (u.reducing) completeReductions(); // the previous micro-batch's, should any be left
     gather(u);
     for (int w : u.with) gather(m_units[static_cast<size_t>(w)]);
+    // Backward prefetch: units run backward in reverse order, so the one before this one is
+    // gathered during this one's backward.
+    m_backwardNext = unit - 1;
+    if (m_backwardNext >= 0) {
+        Unit& next = m_units[static_cast<size_t>(m_backwardNext)];
+        startGather(next);
+        for (int w : next.with) startGather(m_units[static_cast<size_t>(w)]);
+    }
+    if (!m_endOfBackwardQueued) {
+        // The last reduction completes when this backward pass ends (we are inside it: a hook).
+        torch::autograd::Engine::get_default_engine().queue_callback([this] {
+            m_endOfBackwardQueued = false;
+            completeReductions();
+        });
+        m_endOfBackwardQueued = true;
+    }
     if (u.gradsLive) return;
     at::NoGradGuard noGrad;
     resizeStorage(u.fullGrad, static_cast<size_t>(u.fullGrad.numel()) * 4);
@@ -264,43 +289,77 @@ void Zero3::prepareBackward(int unit)
     u.pending = static_cast<int>(u.params.size());
 }
 
-void Zero3::reduce(Unit& u)
+void Zero3::reduce(int unit)
 {
+    Unit& u = m_units[static_cast<size_t>(unit)];
+    // The oldest reduction completes first: with NCCL its wait is queued behind the backward
+    // kernels of the unit that ran while it did, and the gradient buffers held stay bounded.
+    while (m_reductions.size() >= static_cast<size_t>(kReductionsInFlight)) completeReduction();
     at::NoGradGuard noGrad;
-    at::Tensor mine = m_grads.narrow(0, u.local, u.stride);
-    const double scale = 1.0 / m_group.size();
-    if (m_group.trivial()) {
-        mine.add_(u.fullGrad);
-    } else {
-        at::Tensor output = at::empty({u.stride}, u.fullGrad.options());
+    Reduction r;
+    r.unit = unit;
+    if (!m_group.trivial()) {
+        r.output = at::empty({u.stride}, u.fullGrad.options());
         c10d::ReduceScatterOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
         try {
-            m_mesh.wait(m_group.backend->_reduce_scatter_base(output, u.fullGrad, opts), m_group,
-                        "ZeRO-3 gradient reduce-scatter");
+            r.work = m_group.backend->_reduce_scatter_base(r.output, u.fullGrad, opts);
         } catch (const c10::Error&) {
             // Backends without reduce-scatter (older Gloo): an all-reduce gives the same sums.
             std::vector<at::Tensor> t{u.fullGrad};
             c10d::AllreduceOptions ar;
             ar.timeout = m_mesh.timeout();
-            m_mesh.wait(m_group.backend->allreduce(t, ar), m_group, "ZeRO-3 gradient all-reduce (reduce-scatter fallback)");
-            output.copy_(u.fullGrad.narrow(0, u.stride * m_group.index, u.stride));
+            r.output = at::Tensor();
+            r.work = m_group.backend->allreduce(t, ar);
         }
-        mine.add_(output, scale);
     }
+    m_reductions.push_back(std::move(r));
+    u.gradsLive = false;
+    u.reducing = true;
+    u.pending = 0;
+    // Every gradient of the unit is in, so its backward no longer reads the parameters (the
+    // reduction reads only fullGrad). The prefetched unit stays, as does a unit gathered with
+    // this one whose own backward has begun.
+    if (!neededNext(unit)) release(u);
+    for (int w : u.with)
+        if (!neededNext(w) && !m_units[static_cast<size_t>(w)].gradsLive) release(m_units[static_cast<size_t>(w)]);
+}
+
+void Zero3::completeReduction()
+{
+    Reduction r = std::move(m_reductions.front());
+    m_reductions.pop_front();
+    Unit& u = m_units[static_cast<size_t>(r.unit)];
+    at::NoGradGuard noGrad;
+    at::Tensor mine = m_grads.narrow(0, u.local, u.stride);
+    if (!r.work) {
+        mine.add_(u.fullGrad); // a group of one
+    } else if (r.output.defined()) {
+        m_mesh.wait(r.work, m_group, "ZeRO-3 gradient reduce-scatter");
+        mine.add_(r.output, 1.0 / m_group.size());
+    } else {
+        m_mesh.wait(r.work, m_group, "ZeRO-3 gradient all-reduce (reduce-scatter fallback)");
+        mine.add_(u.fullGrad.narrow(0, u.stride * m_group.index, u.stride), 1.0 / m_group.size());
+    }
+    // Only after the wait: the collective reads (or, falling back, writes) fullGrad.
     resizeStorage(u.fullGrad, 0);
     account(-u.fullGrad.numel() * 4);
-    u.gradsLive = false;
-    u.pending = 0;
-    release(u);
-    for (int w : u.with) release(m_units[static_cast<size_t>(w)]);
+    u.reducing = false;
+}
+
+void Zero3::completeReductions()
+{
+    while (!m_reductions.empty()) completeReduction();
 }
 
 void Zero3::finishBackward()
 {
-    for (Unit& u : m_units)
-        if (u.gradsLive) reduce(u);
+    m_backwardNext = -1;
+    for (size_t i = 0; i < m_units.size(); ++i)
+        if (m_units[i].gradsLive) reduce(static_cast<int>(i));
+    completeReductions();
+    m_endOfBackwardQueued = false;
     for (Unit& u : m_units) release(u);
 }
 

@@ -10,11 +10,28 @@
 //   forward:  enter(u) all-gathers the unit (and starts the next unit's gather, which runs
 //             during u's forward: FSDP's forward prefetch), leave(u) frees it and hooks the
 //             unit's output;
-//   backward: the hook (which runs before the output's grad_fn) gathers the unit again and
-//             allocates its gradient buffer; once every parameter of the unit has accumulated
-//             its gradient (AccumulateGrad post-hooks, as GradientSync) the gradients are
-//             reduce-scattered, averaged over d, into the local gradient shard, and both
-//             buffers are freed.
+//   backward: the hook (which runs before the output's grad_fn) gathers the unit again (or
+//             waits for its prefetch), allocates its gradient buffer and starts gathering
+//             u - 1, the unit whose backward runs next, so that it runs during u's backward
+//             (FSDP's backward prefetch). Once every parameter of the unit has accumulated its
+//             gradient (AccumulateGrad post-hooks, as GradientSync) the unit's parameters are
+//             freed and the reduce-scatter of its gradients starts without a wait. A started
+//             reduction completes (wait, add averaged over d into the local gradient shard,
+//             free the gradient buffer) when the next one starts, so it runs during the next
+//             unit's backward and at most kReductionsInFlight = 1 is in flight; the last one
+//             completes when the backward pass ends (an autograd final callback, as FSDP's),
+//             those of units whose gradients did not all arrive in finishBackward(). Every
+//             rank issues and completes them in the same order.
+//             With NCCL a wait only makes the compute stream wait for the collective (behind
+//             the backward kernels already queued), and a buffer is freed after its wait: the
+//             caching allocator reuses it in the compute stream's order, after the collective.
+// Resident at once, with P(u) a unit's gathered parameters and G(u) its gradients (the same
+// fp32 bytes), at the start of u's forward and of its backward:
+//   forward:  P(u) + P(u+1)
+//   backward: P(u) + G(u) + P(u-1) (prefetched) + G(u+1) (in flight)
+// plus P(0) for the tied head, which reads wte: a layer's backward holds one layer's
+// parameters and one unit's gradients more than without the overlap (MemoryModel.cpp adds
+// the same), and the peak is at most 4 x the largest unit, plus the embeddings when tied.
 // FSDP frees with a storage resize to 0 and re-allocates into the same StorageImpl, so the
 // parameter tensors and the views autograd saved stay valid: resizeStorage() does that with
 // the storage's own allocator (CPU, or the CUDA caching allocator).
@@ -35,6 +52,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -61,7 +79,8 @@ public:
     at::Tensor leave(int unit, const at::Tensor& out) override;
 
     // After the backward pass: reduces the units whose gradients did not all arrive (a
-    // parameter without a gradient), in unit order on every rank.
+    // parameter without a gradient), in unit order on every rank, and completes every
+    // reduction still in flight.
     void finishBackward();
     // Updates the local shard from its (averaged, clipped) gradients.
     void step(double lr);
@@ -82,6 +101,9 @@ public:
     // Bytes of gathered parameters and unit gradients held now, and the most held at once.
     int64_t residentBytes() const { return m_resident; }
     int64_t peakResidentBytes() const { return m_peakResident; }
+    // Gradient reductions started and not yet completed (at most kReductionsInFlight).
+    int reductionsInFlight() const { return static_cast<int>(m_reductions.size()); }
+    static constexpr int kReductionsInFlight = 1;
     int64_t unitBytes(int unit) const;  // one unit's gathered parameters
     int64_t deviceStateBytes() const;   // optimizer states on the device
     int64_t hostStateBytes() const;     // optimizer states, masters and gradient copies on the host
@@ -94,7 +116,9 @@ private:
         int64_t stride = 0;              // ceil(N_u / d): each rank's slice
         int64_t local = 0;               // offset of this rank's slice in the local buffers
         at::Tensor full, fullGrad;       // d x stride elements; storage empty when not in use
-        bool gathered = false, gradsLive = false;
+        bool gathered = false;
+        bool gradsLive = false;          // gradients accumulating in fullGrad
+        bool reducing = false;           // fullGrad's reduction started, not yet completed
         c10::intrusive_ptr<c10d::Work> inflight; // a prefetch not yet waited for
         at::Tensor staging;                      // its input, alive until then
         int pending = 0;                 // parameters yet to accumulate in this backward
@@ -105,7 +129,10 @@ private:
     void finishGather(Unit& u); // waits for a started one
     void release(Unit& u);
     void prepareBackward(int unit);
-    void reduce(Unit& u);
+    void reduce(int unit);         // starts the unit's reduction (completing the oldest first)
+    void completeReduction();      // the oldest started one
+    void completeReductions();     // all, oldest first
+    bool neededNext(int unit) const; // the backward prefetch (or a unit gathered with it)
     at::Tensor shardInput(const Unit& u) const; // this rank's parameter slice, on the device
     void account(int64_t bytes);
 
@@ -121,6 +148,16 @@ private:
     std::vector<std::unique_ptr<FlatOptimizer>> m_deviceOpt, m_hostOpt;
     int m_statesPerParam = 2;
     std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators;
+    // A gradient reduction in flight: its Work (none for a group of one), the reduce-scatter's
+    // output (undefined under the all-reduce fallback, which sums in fullGrad).
+    struct Reduction {
+        int unit = 0;
+        c10::intrusive_ptr<c10d::Work> work;
+        at::Tensor output;
+    };
+    std::deque<Reduction> m_reductions;  // oldest first
+    int m_backwardNext = -1;             // the unit the backward prefetch gathers
+    bool m_endOfBackwardQueued = false;  // the final callback of this backward pass
     int64_t m_resident = 0, m_peakResident = 0;
 };
 
