@@ -122,6 +122,10 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
         // core/train/dist/Zero3: the units are the embeddings, each layer, and the final norm
         // with the head; a unit is gathered for its forward and again for its backward, then
         // holds its full fp32 gradients until they are reduce-scattered into its 1/dp slice.
+        // The backward pass prefetches the next unit's parameters and leaves each unit's
+        // reduce-scatter (gradients and output slice) in flight during the next unit's
+        // backward: a layer's backward holds two layers' parameters, its own gradients and
+        // those of the unit after it (the head's, for the last layer).
         // The autocast copy of every matmul weight is saved for the backward pass, as without
         // ZeRO-3 (autograd keeps the cast, not the freed fp32 unit).
         // Gathered units never meet the logits' peak: the cross-entropy's backward runs before
@@ -132,11 +136,15 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
         // backward comes last, when the activations are gone.
         const double head = shape.last ? shape.headParams : 0;
         const double tied = shape.first && shape.last && model.tiedEmbeddings ? shape.embeddingParams : 0;
-        auto phase = [&](double params, double alsoRead) {
-            return (2 * params + alsoRead) * t.sb.weights + (plan.dp > 1 ? params * t.sb.gradients / plan.dp : 0);
+        const double prefetched = shape.layers > 0 ? t.layerParams : 0;
+        // A unit's parameters and gradients, units gathered beside it, the gradients of the unit
+        // whose backward ran before it in flight, and one reduce-scatter output slice at a time.
+        auto phase = [&](double params, double alsoGathered, double inFlight) {
+            return (2 * params + alsoGathered + inFlight) * t.sb.weights
+                   + (plan.dp > 1 ? std::max(params, inFlight) * t.sb.gradients / plan.dp : 0);
         };
-        const double headPhase = shape.last ? 0.5 * logits + phase(head, tied) : 0;
-        const double layerPhase = shape.layers > 0 ? phase(t.layerParams, 0) : 0;
+        const double headPhase = shape.last ? 0.5 * logits + phase(head, tied + prefetched, 0) : 0;
+        const double layerPhase = shape.layers > 0 ? phase(t.layerParams, prefetched, std::max(t.layerParams, head)) : 0;
         unitPeak = std::max(0.0, std::max(headPhase, layerPhase) - logits);
         ms.gatherBuffer = 0;
         ms.weights += shape.matmulParams() * t.sb.autocastCopy;

@@ -29,9 +29,11 @@
 // fp32 bytes), at the start of u's forward and of its backward:
 //   forward:  P(u) + P(u+1)
 //   backward: P(u) + G(u) + P(u-1) (prefetched) + G(u+1) (in flight)
-// plus P(0) for the tied head, which reads wte: a layer's backward holds one layer's
-// parameters and one unit's gradients more than without the overlap (MemoryModel.cpp adds
-// the same), and the peak is at most 4 x the largest unit, plus the embeddings when tied.
+// plus P(0) for the tied head, which reads wte (and the 1/d output slice of the reduction in
+// flight, which residentBytes() leaves out): a layer's backward holds one layer's parameters
+// and one unit's gradients more than without the overlap (MemoryModel.cpp adds the same), and
+// the peak is at most 4 x the largest unit, plus the embeddings when tied.
+//
 // FSDP frees with a storage resize to 0 and re-allocates into the same StorageImpl, so the
 // parameter tensors and the views autograd saved stay valid: resizeStorage() does that with
 // the storage's own allocator (CPU, or the CUDA caching allocator).

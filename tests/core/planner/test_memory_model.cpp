@@ -6,6 +6,7 @@
 #include "core/planner/Activations.h"
 #include "core/planner/Calibration.h"
 #include "core/planner/MemoryModel.h"
+#include "core/planner/StageLayout.h"
 #include "core/spec/Flops.h"
 
 #include <cmath>
@@ -75,6 +76,13 @@ private slots:
             };
             QVERIFY(near(withShape(3, 4096, 8).buffers, withShape(0, 4096, 8).buffers));
             QVERIFY(withShape(3, 128, 1).buffers > withShape(0, 128, 1).buffers + 1.0);
+            // There a layer's backward is the peak (Zero3.h): its fp32 parameters and gradients,
+            // the prefetched parameters of the layer whose backward comes next, the gradients of
+            // the one whose backward came before, still being reduced (LLaMA-2's head is smaller
+            // than a layer), and one reduce-scatter output slice.
+            const StageMemory shortZ3 = withShape(3, 128, 1), shortZ0 = withShape(0, 128, 1);
+            const double layer = layerParamsPerGpu(model("llama2-7b"), 1), gib = 1024.0 * 1024 * 1024;
+            QVERIFY(near((shortZ3.buffers - shortZ0.buffers + shortZ3.logits) * gib, 4 * 4 * layer + 4 * layer / dp, 1e-9));
         } else {
             QVERIFY(z3.buffers > z2.buffers);
         }
