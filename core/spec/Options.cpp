@@ -148,6 +148,7 @@ const std::vector<OptionSpec>& planOptions()
         {"global-batch", "N", "sequences per optimizer step (default micro-batch x dp)"},
         {"seq", "T", "sequence length in tokens"},
         {"precision", "bf16|fp16|fp32", "training precision"},
+        {"grad-reduce", "fp32|bf16", "type of the data-parallel gradient reduction (default fp32)"},
         {"optimizer", "adamw|lamb|lars|sgd", "optimizer"},
         {"order", "tp-cp-dp-pp", "rank layout, innermost axis first"},
     };
@@ -223,6 +224,7 @@ void applyPlanOptions(const ParsedArgs& args, Plan& plan)
         else if (name == "global-batch") plan.globalBatch = toInt(name, v);
         else if (name == "seq") plan.seq = toInt(name, v);
         else if (name == "precision") plan.precision = toEnum<Precision>(name, v, parsePrecision, "bf16, fp16 or fp32");
+        else if (name == "grad-reduce") plan.gradReduce = toEnum<Precision>(name, v, parsePrecision, "fp32 or bf16");
         else if (name == "optimizer") plan.optimizer = toEnum<Optimizer>(name, v, parseOptimizer, "adamw, lamb, lars or sgd");
         else if (name == "order") plan.order = v;
     }
@@ -271,6 +273,7 @@ std::vector<std::string> planToArgs(const Plan& plan)
     if (plan.globalBatch > 0) add("global-batch", std::to_string(plan.globalBatch));
     add("seq", std::to_string(plan.seq));
     add("precision", toString(plan.precision));
+    if (plan.gradReduce != d.gradReduce) add("grad-reduce", toString(plan.gradReduce));
     add("optimizer", toString(plan.optimizer));
     if (plan.order != d.order) add("order", plan.order);
     return a;

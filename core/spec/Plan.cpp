@@ -104,6 +104,8 @@ std::vector<std::string> Plan::validate() const
     if (zero < 0 || zero > 3) e.push_back("zero must be 0, 1, 2 or 3 (got " + n(zero) + ")");
     if (offloadFraction < 0 || offloadFraction > 1)
         e.push_back("offload-fraction must be between 0 and 1 (got " + formatJsonNumber(offloadFraction) + ")");
+    if (gradReduce == Precision::Fp16)
+        e.push_back("grad-reduce must be fp32 or bf16 (got fp16: its range would overflow summed gradients)");
     if (sp && tp < 2) e.push_back("sp (sequence parallelism) needs tp > 1 (tp = " + n(tp) + ")");
     if (vpp > 1 && pp < 2) e.push_back("vpp = " + n(vpp) + " needs pp > 1 (pp = " + n(pp) + ")");
     if (offload == Offload::Optimizer && zero < 1)
@@ -161,7 +163,8 @@ Json Plan::toJson() const
     j.set("zero", zero).set("offload", toString(offload)).set("offload_fraction", offloadFraction);
     j.set("recompute", toString(recompute)).set("micro_batch", microBatch);
     j.set("global_batch", effectiveGlobalBatch()).set("seq", seq);
-    j.set("precision", toString(precision)).set("optimizer", toString(optimizer)).set("order", order);
+    j.set("precision", toString(precision)).set("grad_reduce", toString(gradReduce));
+    j.set("optimizer", toString(optimizer)).set("order", order);
     return j;
 }
 
@@ -192,6 +195,7 @@ Plan Plan::fromJson(const Json& j)
     enumField("offload", parseOffload, p.offload, "none, optimizer or optimizer+params");
     enumField("recompute", parseRecompute, p.recompute, "none, selective or full");
     enumField("precision", parsePrecision, p.precision, "bf16, fp16 or fp32");
+    enumField("grad_reduce", parsePrecision, p.gradReduce, "fp32 or bf16");
     enumField("optimizer", parseOptimizer, p.optimizer, "adamw, lamb, lars or sgd");
     return p;
 }

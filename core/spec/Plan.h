@@ -42,6 +42,10 @@ struct Plan {
     int64_t globalBatch = 0;    // sequences per optimizer step; 0: microBatch * dp
     int64_t seq = 1024;         // tokens per sequence
     Precision precision = Precision::Bf16;
+    // The type gradients travel in for the data-parallel reduction: fp32, or bf16 to halve the
+    // bytes (PyTorch DDP's bf16_compress_hook, FSDP's reduce_dtype, Megatron's
+    // --grad-reduce-in-bf16). Gradients and the optimizer stay fp32 either way.
+    Precision gradReduce = Precision::Fp32;
     Optimizer optimizer = Optimizer::AdamW;
     std::string order = "tp-cp-dp-pp"; // rank layout, innermost axis first
 
