@@ -158,10 +158,11 @@ RunResult DistTrainer::runUnguarded()
     std::unique_ptr<FlatOptimizer> replicated;
     std::unique_ptr<ShardedOptimizer> sharded;
     std::unique_ptr<Zero3> zero3Units; // ZeRO-3: the model's parameters live sharded in it
+    const at::ScalarType reduceType = plan.gradReduce == Precision::Bf16 ? at::kBFloat16 : at::kFloat;
     if (zero3) {
         zero3Units = std::make_unique<Zero3>(*whole, mesh, dpGroup, oc,
                                              plan.offload != Offload::None ? plan.offloadFraction : 0.0,
-                                             plan.offload == Offload::OptimizerParams);
+                                             plan.offload == Offload::OptimizerParams, reduceType);
         whole->setUnitHooks(zero3Units.get());
         flatParams = zero3Units->localParams();
         flatGrads = zero3Units->localGrads();
@@ -175,7 +176,8 @@ RunResult DistTrainer::runUnguarded()
     CommGroup unsynced;
     unsynced.ranks = {g.rank};
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
-                      zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce);
+                      zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce,
+                      reduceType);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
                                           : ShardRange{0, layout.totalElements};

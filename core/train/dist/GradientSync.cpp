@@ -23,14 +23,14 @@ ShardRange ShardRange::of(int64_t total, int index, int size)
 }
 
 GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
-                           const ParameterLayout& layout, double bucketMb, Mode mode)
-    : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode)
+                           const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType)
+    : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode), m_reduceType(reduceType)
 {
     if (group.trivial()) return;
     const int64_t total = m_grads.numel();
     if (mode == Mode::AllReduce) {
         const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
-        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, false, {}});
+        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, false, {}, {}});
     }
     m_bucketsOfParam.resize(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
@@ -85,7 +85,10 @@ void GradientSync::onAccumulated(size_t param)
 
 void GradientSync::start(Bucket& b)
 {
-    std::vector<at::Tensor> t{m_grads.narrow(0, b.begin, b.end - b.begin)};
+    at::NoGradGuard noGrad;
+    const at::Tensor part = m_grads.narrow(0, b.begin, b.end - b.begin);
+    b.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+    std::vector<at::Tensor> t{b.sent};
     c10d::AllreduceOptions opts;
     opts.reduceOp = c10d::ReduceOp::SUM;
     opts.timeout = m_mesh.timeout();
@@ -107,6 +110,8 @@ void GradientSync::finish()
         for (auto& b : m_buckets) {
             m_mesh.wait(b.work, m_group, "gradient all-reduce");
             b.work.reset();
+            if (b.sent.scalar_type() != m_grads.scalar_type()) m_grads.narrow(0, b.begin, b.end - b.begin).copy_(b.sent);
+            b.sent = at::Tensor();
         }
         m_armedBackwards = 0;
         return;
@@ -116,12 +121,14 @@ void GradientSync::finish()
     const int64_t total = m_grads.numel();
     const int64_t stride = ShardRange::stride(total, m_group.size());
     const ShardRange mine = ShardRange::of(total, m_group.index, m_group.size());
-    at::Tensor input = m_grads;
+    const auto type = m_grads.options().dtype(m_reduceType);
+    at::Tensor input = m_reduceType == m_grads.scalar_type() ? m_grads : m_grads.to(m_reduceType);
     if (stride * m_group.size() != total) {
-        input = at::zeros({stride * m_group.size()}, m_grads.options());
-        input.narrow(0, 0, total).copy_(m_grads);
+        at::Tensor padded = at::zeros({stride * m_group.size()}, type);
+        padded.narrow(0, 0, total).copy_(input);
+        input = padded;
     }
-    at::Tensor output = at::empty({stride}, m_grads.options());
+    at::Tensor output = at::empty({stride}, type);
     c10d::ReduceScatterOptions opts;
     opts.reduceOp = c10d::ReduceOp::SUM;
     opts.timeout = m_mesh.timeout();

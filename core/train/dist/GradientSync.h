@@ -8,6 +8,10 @@
 // comm hook); with the loss divided by the local micro-batches too, that is the
 // single-process mean over the global batch.
 //
+// --grad-reduce bf16: every bucket travels as a bf16 copy that is summed in bf16 and written
+// back into the fp32 buffer (PyTorch DDP's bf16_compress_hook): half the bytes on the wire,
+// the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
+//
 // ZeRO-2 (Rajbhandari et al. 2020) reduce-scatters instead: each rank receives only the sum of
 // its own shard (ShardRange), the rest of its buffer is left as the local gradient.
 //
@@ -47,8 +51,9 @@ class GradientSync {
 public:
     enum class Mode { AllReduce, ReduceScatter };
 
+    // reduceType: at::kFloat, or at::kBFloat16 to reduce bf16 copies.
     GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
-                 const ParameterLayout& layout, double bucketMb, Mode mode);
+                 const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType = at::kFloat);
     ~GradientSync();
 
     // Whether the coming backward pass reduces (only the last micro-batch of a step does:
@@ -75,6 +80,7 @@ private:
         int pending = 0;     // of those, not yet final in this step
         bool heldBack = false; // holds a parameter rewritten after backward
         c10::intrusive_ptr<c10d::Work> work;
+        at::Tensor sent;     // what travels: a view of the buffer, or its bf16 copy
     };
     void onAccumulated(size_t param);
     void start(Bucket& b);
@@ -83,6 +89,7 @@ private:
     CommGroup& m_group;
     at::Tensor m_grads;
     Mode m_mode;
+    at::ScalarType m_reduceType;
     std::vector<Bucket> m_buckets;
     std::vector<std::vector<size_t>> m_bucketsOfParam;
     std::vector<int> m_accumulationsLeft; // per parameter, in the armed backward passes

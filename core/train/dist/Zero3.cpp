@@ -51,8 +51,8 @@ int unitOf(const std::string& name, int64_t layers)
 } // namespace
 
 Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
-             double offloadFraction, bool offloadParams)
-    : m_mesh(mesh), m_group(group), m_model(model), m_offloadParams(offloadParams),
+             double offloadFraction, bool offloadParams, at::ScalarType reduceType)
+    : m_mesh(mesh), m_group(group), m_model(model), m_offloadParams(offloadParams), m_reduceType(reduceType),
       m_statesPerParam(optimizerStatesPerParameter(config.kind))
 {
     at::NoGradGuard noGrad;
@@ -299,15 +299,16 @@ void Zero3::reduce(int unit)
     Reduction r;
     r.unit = unit;
     if (!m_group.trivial()) {
-        r.output = at::empty({u.stride}, u.fullGrad.options());
+        r.sent = m_reduceType == u.fullGrad.scalar_type() ? u.fullGrad : u.fullGrad.to(m_reduceType);
+        r.output = at::empty({u.stride}, r.sent.options());
         c10d::ReduceScatterOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
         try {
-            r.work = m_group.backend->_reduce_scatter_base(r.output, u.fullGrad, opts);
+            r.work = m_group.backend->_reduce_scatter_base(r.output, r.sent, opts);
         } catch (const c10::Error&) {
             // Backends without reduce-scatter (older Gloo): an all-reduce gives the same sums.
-            std::vector<at::Tensor> t{u.fullGrad};
+            std::vector<at::Tensor> t{r.sent};
             c10d::AllreduceOptions ar;
             ar.timeout = m_mesh.timeout();
             r.output = at::Tensor();
@@ -340,8 +341,9 @@ void Zero3::completeReduction()
         mine.add_(r.output, 1.0 / m_group.size());
     } else {
         m_mesh.wait(r.work, m_group, "ZeRO-3 gradient all-reduce (reduce-scatter fallback)");
-        mine.add_(u.fullGrad.narrow(0, u.stride * m_group.index, u.stride), 1.0 / m_group.size());
+        mine.add_(r.sent.narrow(0, u.stride * m_group.index, u.stride), 1.0 / m_group.size());
     }
+    r.sent = at::Tensor();
     // Only after the wait: the collective reads (or, falling back, writes) fullGrad.
     resizeStorage(u.fullGrad, 0);
     account(-u.fullGrad.numel() * 4);

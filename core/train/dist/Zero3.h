@@ -73,8 +73,10 @@ class Zero3 final : public ParameterUnitHooks {
 public:
     // Takes the model's (initialized) parameters: keeps this rank's shard of them, repoints the
     // model's tensors into the unit buffers and releases the model's flat buffers.
+    // reduceType: what gradients travel as (at::kBFloat16 for --grad-reduce bf16: a bf16 copy
+    // of each unit's gradients is reduce-scattered, the shard stays fp32).
     Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
-          double offloadFraction, bool offloadParams);
+          double offloadFraction, bool offloadParams, at::ScalarType reduceType = at::kFloat);
     ~Zero3() override;
 
     void enter(int unit) override;
@@ -146,16 +148,18 @@ private:
     at::Tensor m_params, m_grads;        // local shards on the device
     int64_t m_hostBegin = 0;             // [m_hostBegin, end) of the local shard on the host
     bool m_offloadParams = false;
+    at::ScalarType m_reduceType = at::kFloat;
     at::Tensor m_hostParams, m_hostGrads;
     std::vector<std::unique_ptr<FlatOptimizer>> m_deviceOpt, m_hostOpt;
     int m_statesPerParam = 2;
     std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators;
-    // A gradient reduction in flight: its Work (none for a group of one), the reduce-scatter's
-    // output (undefined under the all-reduce fallback, which sums in fullGrad).
+    // A gradient reduction in flight: its Work (none for a group of one), what it sends
+    // (fullGrad, or its bf16 copy) and the reduce-scatter's output (undefined under the
+    // all-reduce fallback, which sums in `sent`).
     struct Reduction {
         int unit = 0;
         c10::intrusive_ptr<c10d::Work> work;
-        at::Tensor output;
+        at::Tensor sent, output;
     };
     std::deque<Reduction> m_reductions;  // oldest first
     int m_backwardNext = -1;             // the unit the backward prefetch gathers
