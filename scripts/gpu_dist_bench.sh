@@ -133,16 +133,19 @@ bench() {
 # SET=layouts (default): every layout of the issue for each model. SET=dp-scaling: where data
 # parallelism loses time against one GPU, for GPT-2 124M (and llama-1b with accumulation):
 # gradient bucket size, no overlap at all (one bucket after backward), NCCL limited to fewer
-# channels (SMs), a larger micro-batch, and gradient accumulation (4 micro-batches per step,
-# so one reduction per 4 backward passes). Each variant scales against its own 1-GPU run.
+# channels (SMs), bf16 gradient reduction (--grad-reduce bf16), a larger micro-batch, and
+# gradient accumulation (4 micro-batches per step, so one reduction per 4 backward passes).
+# Each variant scales against its own 1-GPU run.
 layouts() {
   for M in ${MODELS:-gpt2 llama}; do
     if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
     bench "$M-1gpu" 1 $A
     for n in 2 4; do
       bench "$M-dp$n" $n $A --dp $n
+      bench "$M-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
       bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
       bench "$M-zero3-dp$n" $n $A --dp $n --zero 3
+      bench "$M-zero3-dp$n-bf16reduce" $n $A --dp $n --zero 3 --grad-reduce bf16
       bench "$M-tp$n" $n $A --tp $n --global-batch $MB
       bench "$M-pp$n" $n $A --pp $n --global-batch $((MB * 4 * n))
     done
@@ -163,7 +166,9 @@ dp_scaling() {
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
+    bench "gpt2-dp$n-bf16reduce" $n $G --dp $n --grad-reduce bf16
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
+    bench "gpt2ga4-dp$n-bf16reduce" $n $G --dp $n --global-batch $((32 * n)) --grad-reduce bf16
     bench "gpt2b16-dp$n" $n $G16 --dp $n
     bench "llamaga4-dp$n" $n $L --dp $n --global-batch $((8 * n))
   done
