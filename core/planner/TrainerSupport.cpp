@@ -12,9 +12,6 @@ std::vector<std::string> unsupportedParallelism(const Plan& plan)
     if (plan.zero == 3 && (plan.tp > 1 || plan.pp > 1))
         e.push_back("ZeRO-3 with tensor or pipeline parallelism (tp " + std::to_string(plan.tp) + ", pp "
                     + std::to_string(plan.pp) + ") is not in this trainer yet: use --zero 2, or --tp 1 --pp 1");
-    if (plan.zero == 3 && (plan.optimizer == Optimizer::Lamb || plan.optimizer == Optimizer::Lars))
-        e.push_back(std::string("--optimizer ") + toString(plan.optimizer)
-                    + " with ZeRO-3 is not in this trainer yet (its per-tensor norms span the shards of a unit): use --zero 2 or --optimizer adamw");
     return e;
 }
 

@@ -4,6 +4,7 @@
 #include "core/train/dist/GradientSync.h"
 #include "core/train/dist/Mesh.h"
 #include "core/train/dist/ShardedOptimizer.h"
+#include "core/train/dist/TpOps.h"
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -53,7 +54,8 @@ int unitOf(const std::string& name, int64_t layers)
 Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
              double offloadFraction, bool offloadParams, at::ScalarType reduceType)
     : m_mesh(mesh), m_group(group), m_model(model), m_offloadParams(offloadParams), m_reduceType(reduceType),
-      m_statesPerParam(optimizerStatesPerParameter(config.kind))
+      m_statesPerParam(optimizerStatesPerParameter(config.kind)),
+      m_needsNorms(config.kind == Optimizer::Lamb || config.kind == Optimizer::Lars)
 {
     at::NoGradGuard noGrad;
     const ParameterLayout& layout = model.layout();
@@ -128,12 +130,17 @@ Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const Optimi
     for (Unit& u : m_units) {
         const int64_t a = u.local, b = u.local + u.stride, base = r * u.stride;
         if (const int64_t n = std::min(b, m_hostBegin) - a; n > 0)
+        {
             m_deviceOpt.push_back(std::make_unique<FlatOptimizer>(config, sliceLayout(u.layout, base, base + n),
                                                                   m_params.narrow(0, a, n), m_grads.narrow(0, a, n)));
-        if (const int64_t h = std::max(a, m_hostBegin); b > h)
+            m_deviceTensorIds.push_back(tensorIdsOf(u, base, base + n, opts.device()));
+        }
+        if (const int64_t h = std::max(a, m_hostBegin); b > h) {
             m_hostOpt.push_back(std::make_unique<FlatOptimizer>(
                 config, sliceLayout(u.layout, base + (h - a), base + u.stride),
                 m_hostParams.narrow(0, h - m_hostBegin, b - h), m_hostGrads.narrow(0, h - m_hostBegin, b - h)));
+            m_hostTensorIds.push_back(tensorIdsOf(u, base + (h - a), base + u.stride, opts.device()));
+        }
         resizeStorage(u.full, 0);
         resizeStorage(u.fullGrad, 0);
     }
@@ -365,9 +372,44 @@ void Zero3::finishBackward()
     for (Unit& u : m_units) release(u);
 }
 
+at::Tensor Zero3::tensorIdsOf(const Unit& u, int64_t begin, int64_t end, c10::Device device) const
+{
+    // The model's index of every piece of sliceLayout(u.layout, begin, end), in its order.
+    std::vector<int64_t> ids;
+    for (size_t k = 0; k < u.params.size(); ++k) {
+        const int64_t b = u.offsets[k], e = b + u.layout.params[k].numel();
+        if (std::max(begin, b) < std::min(end, e)) ids.push_back(static_cast<int64_t>(u.params[k]));
+    }
+    return at::tensor(ids, at::TensorOptions().dtype(at::kLong)).to(device);
+}
+
+void Zero3::stepWithWholeTensorNorms(double lr)
+{
+    // As ShardedOptimizer: every piece's squared norms are added at its tensor's index, summed
+    // over the group (a rank without a piece of some tensor adds zeros), and each piece is
+    // updated with its whole tensor's norms.
+    const int64_t n = localElements() - m_hostBegin;
+    if (!m_hostOpt.empty()) m_hostGrads.copy_(m_grads.narrow(0, m_hostBegin, n));
+    at::Tensor sums = at::zeros({2, static_cast<int64_t>(m_unitOf.size())}, m_grads.options());
+    for (size_t k = 0; k < m_deviceOpt.size(); ++k) sums.index_add_(1, m_deviceTensorIds[k], m_deviceOpt[k]->beginStep());
+    for (size_t k = 0; k < m_hostOpt.size(); ++k)
+        sums.index_add_(1, m_hostTensorIds[k], m_hostOpt[k]->beginStep().to(sums.device()));
+    allReduceInPlace(m_mesh, m_group, sums, "per-tensor norm all-reduce (LAMB/LARS over ZeRO-3 shards)");
+    for (size_t k = 0; k < m_deviceOpt.size(); ++k) m_deviceOpt[k]->finishStep(lr, sums.index_select(1, m_deviceTensorIds[k]));
+    if (m_hostOpt.empty()) return;
+    const at::Tensor hostSums = sums.to(at::kCPU);
+    for (size_t k = 0; k < m_hostOpt.size(); ++k)
+        m_hostOpt[k]->finishStep(lr, hostSums.index_select(1, m_hostTensorIds[k].to(at::kCPU)));
+    if (!m_offloadParams) m_params.narrow(0, m_hostBegin, n).copy_(m_hostParams, /*non_blocking=*/true);
+}
+
 void Zero3::step(double lr)
 {
     at::NoGradGuard noGrad;
+    if (m_needsNorms) {
+        stepWithWholeTensorNorms(lr);
+        return;
+    }
     for (auto& o : m_deviceOpt) o->step(lr);
     if (m_hostOpt.empty()) return;
     const int64_t n = localElements() - m_hostBegin;

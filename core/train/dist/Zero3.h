@@ -43,6 +43,8 @@
 // (Ren et al. 2021): the last --offload-fraction of the local shard keeps its optimizer states
 // and master weights in (pinned) host memory and is updated by the CPU; with optimizer+params
 // that part of the parameter shard lives only on the host and is copied up per gather.
+// LAMB and LARS scale by whole-tensor norms: each slice's squared norms are summed per tensor
+// over the group before the update (as ShardedOptimizer does for ZeRO-1/2).
 //
 // Data parallelism alone (tp = pp = 1): unsupportedParallelism() says so for other plans.
 #pragma once
@@ -139,6 +141,8 @@ private:
     bool neededNext(int unit) const; // the backward prefetch (or a unit gathered with it)
     at::Tensor shardInput(const Unit& u) const; // this rank's parameter slice, on the device
     void account(int64_t bytes);
+    at::Tensor tensorIdsOf(const Unit& u, int64_t begin, int64_t end, c10::Device device) const;
+    void stepWithWholeTensorNorms(double lr);
 
     Mesh& m_mesh;
     CommGroup& m_group;
@@ -152,6 +156,8 @@ private:
     at::Tensor m_hostParams, m_hostGrads;
     std::vector<std::unique_ptr<FlatOptimizer>> m_deviceOpt, m_hostOpt;
     int m_statesPerParam = 2;
+    bool m_needsNorms = false;           // LAMB, LARS: whole-tensor norms over the shards
+    std::vector<at::Tensor> m_deviceTensorIds, m_hostTensorIds; // each optimizer's pieces -> model tensor
     std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators;
     // A gradient reduction in flight: its Work (none for a group of one), what it sends
     // (fullGrad, or its bf16 copy) and the reduce-scatter's output (undefined under the
