@@ -38,6 +38,7 @@ const std::vector<OptionSpec>& trainOptions()
         {"run-id", "ID", "the run's id in events and checkpoints"},
         {"skip-nonfinite", "", "skip a step whose loss or gradients are NaN/inf instead of failing"},
         {"threads", "N", "CPU threads for LibTorch (default: LibTorch's choice)"},
+        {"profile", "FILE", "write a Chrome trace of the ops of the run's third step to FILE (rank N: FILE.rankN)"},
         {"dump-reference", "DIR", "(testing) write initial weights, one batch, loss and gradients to DIR and stop"},
         {"help", "", "print this help"},
     };
@@ -138,6 +139,7 @@ TrainConfig parseTrainConfig(const std::vector<std::string>& args, bool* help)
     c.skipNonfinite = a.has("skip-nonfinite");
     c.threads = static_cast<int>(intValue(a, "threads", 0, 0));
     c.dumpReference = a.value("dump-reference");
+    c.profilePath = a.value("profile");
 
     // The plan against the model: every violated constraint, each with its numbers.
     auto problems = c.plan.validate(c.model, nullptr);

@@ -42,6 +42,7 @@ struct TrainConfig {
     bool skipNonfinite = false;
     int threads = 0;                     // CPU threads for LibTorch; 0: its default
     std::string dumpReference;           // hidden: write weights, one batch, loss and grads and stop
+    std::string profilePath;             // --profile: Chrome trace of one step (StepProfile.h)
 
     double effectiveMinLr() const { return minLr >= 0 ? minLr : lr / 10.0; }
     Json toJson() const;                 // every option, same names as the flags

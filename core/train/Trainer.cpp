@@ -3,6 +3,7 @@
 #include "core/train/Fp16Step.h"
 #include "core/train/RunFailure.h"
 #include "core/train/StepMetrics.h"
+#include "core/train/StepProfile.h"
 
 #include "core/events/EventWriter.h"
 #include "core/json/Json.h"
@@ -198,7 +199,9 @@ RunResult Trainer::runUnguarded()
     int64_t lastEval = -1;
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
+    StepProfile profile(c.profilePath, 0, state.step + 1, c.steps);
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
+        profile.beginStep(step);
         if (m_context.stopping()) {
             checkpoint();
             return endCancelled(m_events, m_stepsDone);
@@ -260,6 +263,7 @@ RunResult Trainer::runUnguarded()
             m_events.step(event);
             result.lastLoss = lossValue;
         }
+        profile.endStep(step);
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
             result.lastValLoss = evaluate(step);
             lastEval = step;

@@ -2,6 +2,7 @@
 
 #include "core/train/RunFailure.h"
 #include "core/train/StepMetrics.h"
+#include "core/train/StepProfile.h"
 #include "core/events/EventWriter.h"
 #include "core/json/Json.h"
 #include "core/spec/Flops.h"
@@ -294,7 +295,9 @@ RunResult DistTrainer::runUnguarded()
     resetPeakMemory(device);
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
+    StepProfile profile(c.profilePath, g.rank, state.step + 1, c.steps);
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
+        profile.beginStep(step);
         // Ranks agree on stopping (the launcher signals them at slightly different times), so
         // all end `cancelled` after the same step instead of some waiting in a collective. The
         // vote is read with the step's loss (one host sync per step, not two): a stop asked
@@ -404,6 +407,7 @@ RunResult DistTrainer::runUnguarded()
             m_events.step(event);
             result.lastLoss = lossValue;
         }
+        profile.endStep(step);
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
             result.lastValLoss = evaluate(step);
             synchronize(device);
