@@ -143,9 +143,10 @@ void TransformerModel::prepareRope(int64_t T, c10::ScalarType type)
 at::Tensor TransformerModel::rope(const at::Tensor& x) const
 {
     // x * cos + rotate_half(x) * sin, rotate_half([x1, x2]) = [-x2, x1].
-    const int64_t half = x.size(-1) / 2;
-    at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-    at::Tensor rotated = at::cat({-x2, x1}, -1);
+    // chunk, not two narrows: one backward node that concatenates, where each narrow's
+    // backward would fill a zero tensor of x's size and the two would then be added.
+    const auto halves = x.chunk(2, -1);
+    at::Tensor rotated = at::cat({-halves[1], halves[0]}, -1);
     return x * m_cos + rotated * m_sin;
 }
 
@@ -165,9 +166,12 @@ at::Tensor TransformerModel::block(const Layer& p, const at::Tensor& x) const
 
     at::Tensor h = norm(x, p.ln1w, p.ln1b);
     at::Tensor qkv = at::linear(h, p.qkvw, p.qkvb.defined() ? std::optional<at::Tensor>(p.qkvb) : std::nullopt);
-    at::Tensor q = qkv.narrow(-1, 0, C).view({B, T, NH, hd}).transpose(1, 2);
-    at::Tensor k = qkv.narrow(-1, C, KV).view({B, T, NKV, hd}).transpose(1, 2);
-    at::Tensor v = qkv.narrow(-1, C + KV, KV).view({B, T, NKV, hd}).transpose(1, 2);
+    // One split (its backward a single concatenation) rather than three narrows, whose
+    // backward passes would each zero-fill a [B, T, C + 2 KV] gradient and add them up.
+    const auto parts = qkv.split_with_sizes({C, KV, KV}, -1);
+    at::Tensor q = parts[0].view({B, T, NH, hd}).transpose(1, 2);
+    at::Tensor k = parts[1].view({B, T, NKV, hd}).transpose(1, 2);
+    at::Tensor v = parts[2].view({B, T, NKV, hd}).transpose(1, 2);
     if (m_spec.positionKind == PositionKind::Rope) {
         q = rope(q);
         k = rope(k);

@@ -238,9 +238,8 @@ void ParallelModel::prepareRope(int64_t T)
 
 at::Tensor ParallelModel::rope(const at::Tensor& x) const
 {
-    const int64_t half = x.size(-1) / 2;
-    at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-    return x * m_cos + at::cat({-x2, x1}, -1) * m_sin;
+    const auto halves = x.chunk(2, -1); // one backward node (Model.cpp's rope)
+    return x * m_cos + at::cat({-halves[1], halves[0]}, -1) * m_sin;
 }
 
 at::Tensor ParallelModel::attention(const at::Tensor& qkv)
@@ -248,9 +247,10 @@ at::Tensor ParallelModel::attention(const at::Tensor& qkv)
     const int t = m_tp.size();
     const int64_t B = qkv.size(0), T = qkv.size(1);
     const int64_t NH = m_spec.heads / t, NKV = m_spec.kvHeads / t, hd = m_spec.headDim();
-    at::Tensor q = qkv.narrow(-1, 0, NH * hd).view({B, T, NH, hd}).transpose(1, 2);
-    at::Tensor k = qkv.narrow(-1, NH * hd, NKV * hd).view({B, T, NKV, hd}).transpose(1, 2);
-    at::Tensor v = qkv.narrow(-1, (NH + NKV) * hd, NKV * hd).view({B, T, NKV, hd}).transpose(1, 2);
+    const auto parts = qkv.split_with_sizes({NH * hd, NKV * hd, NKV * hd}, -1); // one backward node (Model.cpp)
+    at::Tensor q = parts[0].view({B, T, NH, hd}).transpose(1, 2);
+    at::Tensor k = parts[1].view({B, T, NKV, hd}).transpose(1, 2);
+    at::Tensor v = parts[2].view({B, T, NKV, hd}).transpose(1, 2);
     if (m_spec.positionKind == PositionKind::Rope) {
         q = rope(q);
         k = rope(k);
