@@ -6,6 +6,7 @@
 #   MODELS=gpt2 STEPS=8 NGPU=2 scripts/gpu_dist_bench.sh     # a quick check
 #   ONLY='1gpu|tp|pp' SKIP_PEERS=1 scripts/gpu_dist_bench.sh   # some configurations, no peer
 #   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
+#   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
@@ -128,6 +129,8 @@ bench() {
   local name=$1 n=$2; shift 2
   [ "$n" -le "$NGPU" ] || return 0
   [[ -z "${ONLY:-}" || "$name" =~ $ONLY ]] || return 0
+  [[ -z "${SKIP:-}" || ! "$name" =~ $SKIP ]] || return 0
+  [[ " ${NAMES[*]} " != *" $name "* ]] || return 0 # already run by an earlier set
   run "$name" "$n" "$@"; NAMES+=("$name")
 }
 # SET=layouts (default): every layout of the issue for each model. SET=dp-scaling: where data
@@ -174,11 +177,22 @@ dp_scaling() {
   done
   bench gpt2-1gpu-repeat 1 $G # drift of the card over the set
 }
-case ${SET:-layouts} in
-  layouts) layouts ;;
-  dp-scaling) dp_scaling ;;
-  *) echo "SET must be layouts or dp-scaling (got ${SET})"; exit 2 ;;
-esac
+# SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
+# c10d's per-collective host work with its flight recorder off, and without recordStream.
+tp_host() {
+  bench gpt2-1gpu 1 $G
+  bench gpt2-tp2 2 $G --tp 2 --global-batch 8
+  TORCH_NCCL_TRACE_BUFFER_SIZE=0 bench gpt2-tp2-noflightrecorder 2 $G --tp 2 --global-batch 8
+  TORCH_NCCL_AVOID_RECORD_STREAMS=1 bench gpt2-tp2-norecordstream 2 $G --tp 2 --global-batch 8
+}
+for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
+  case $set in
+    layouts) layouts ;;
+    dp-scaling) dp_scaling ;;
+    tp-host) tp_host ;;
+    *) echo "SET must be layouts, dp-scaling or tp-host (got $set)"; exit 2 ;;
+  esac
+done
 echo "== meshwork-train ($STEPS steps each)"
 summarize "${NAMES[@]}" | tee "$OUT/table.txt"
 
