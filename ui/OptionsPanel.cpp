@@ -43,7 +43,7 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
       m_recompute(new QComboBox(this)),
       m_microBatch(new DegreeControl(QStringLiteral("micro-batch"), QStringLiteral("sequences per micro-batch"), 1, 64, this)),
       m_globalBatch(new QSpinBox(this)), m_seq(new QSpinBox(this)), m_precision(new QComboBox(this)),
-      m_optimizer(new QComboBox(this)), m_target(new QComboBox(this))
+      m_gradReduce(new QComboBox(this)), m_optimizer(new QComboBox(this)), m_target(new QComboBox(this))
 {
     setObjectName(QStringLiteral("optionsPanel"));
     m_sp->setObjectName(QStringLiteral("sp"));
@@ -54,6 +54,7 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
     m_globalBatch->setObjectName(QStringLiteral("global-batch"));
     m_seq->setObjectName(QStringLiteral("seq"));
     m_precision->setObjectName(QStringLiteral("precision"));
+    m_gradReduce->setObjectName(QStringLiteral("grad-reduce"));
     m_optimizer->setObjectName(QStringLiteral("optimizer"));
     m_target->setObjectName(QStringLiteral("target"));
 
@@ -74,6 +75,9 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
     m_seq->setKeyboardTracking(false);
     m_seq->setToolTip(QStringLiteral("tokens per sequence"));
     fillEnum(m_precision, {Precision::Bf16, Precision::Fp16, Precision::Fp32});
+    fillEnum(m_gradReduce, {Precision::Fp32, Precision::Bf16});
+    m_gradReduce->setToolTip(QStringLiteral("type of the data-parallel gradient reduction: bf16 halves its bytes; "
+                                            "gradients and the optimizer stay fp32"));
     fillEnum(m_optimizer, {Optimizer::AdamW, Optimizer::Lamb, Optimizer::Lars, Optimizer::Sgd});
     m_target->addItem(QStringLiteral("meshwork (our trainer)"), int(Target::Meshwork));
     m_target->addItem(QStringLiteral("megatron (exported plans)"), int(Target::Megatron));
@@ -90,6 +94,7 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
     form->addRow(QStringLiteral("global-batch"), m_globalBatch);
     form->addRow(QStringLiteral("seq"), m_seq);
     form->addRow(QStringLiteral("precision"), m_precision);
+    form->addRow(QStringLiteral("grad-reduce"), m_gradReduce);
     form->addRow(QStringLiteral("optimizer"), m_optimizer);
     form->addRow(QStringLiteral("estimate for"), m_target);
 
@@ -123,6 +128,10 @@ OptionsPanel::OptionsPanel(PlanDocument* doc, QWidget* parent)
         const auto v = Precision(m_precision->currentData().toInt());
         edit(QStringLiteral("Set precision to %1").arg(QString::fromLatin1(toString(v))), [&](Plan& p) { p.precision = v; });
     });
+    connect(m_gradReduce, &QComboBox::activated, this, [this](int) {
+        const auto v = Precision(m_gradReduce->currentData().toInt());
+        edit(QStringLiteral("Set grad-reduce to %1").arg(QString::fromLatin1(toString(v))), [&](Plan& p) { p.gradReduce = v; });
+    });
     connect(m_optimizer, &QComboBox::activated, this, [this](int) {
         const auto v = Optimizer(m_optimizer->currentData().toInt());
         edit(QStringLiteral("Set optimizer to %1").arg(QString::fromLatin1(toString(v))), [&](Plan& p) { p.optimizer = v; });
@@ -143,6 +152,7 @@ void OptionsPanel::refresh()
     select(m_offload, int(p.offload));
     select(m_recompute, int(p.recompute));
     select(m_precision, int(p.precision));
+    select(m_gradReduce, int(p.gradReduce));
     select(m_optimizer, int(p.optimizer));
     select(m_target, int(m_doc->target()));
     QSignalBlocker b1(m_offloadFraction), b2(m_globalBatch), b3(m_seq);

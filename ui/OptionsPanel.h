@@ -1,5 +1,5 @@
 // The plan's training options, labelled with the CLI's flag names (sp, zero, offload,
-// offload-fraction, recompute, micro-batch, global-batch, seq, precision, optimizer).
+// offload-fraction, recompute, micro-batch, global-batch, seq, precision, grad-reduce, optimizer).
 #pragma once
 
 #include <QWidget>
@@ -27,6 +27,7 @@ public:
     QSpinBox* globalBatchBox() const { return m_globalBatch; }
     QSpinBox* seqBox() const { return m_seq; }
     QComboBox* precisionBox() const { return m_precision; }
+    QComboBox* gradReduceBox() const { return m_gradReduce; }
     QComboBox* optimizerBox() const { return m_optimizer; }
     QComboBox* targetBox() const { return m_target; }
 
@@ -44,6 +45,7 @@ private:
     QSpinBox* m_globalBatch;
     QSpinBox* m_seq;
     QComboBox* m_precision;
+    QComboBox* m_gradReduce;
     QComboBox* m_optimizer;
     QComboBox* m_target;
 };

@@ -32,7 +32,7 @@ SearchPanel::SearchPanel(PlanDocument* doc, QWidget* parent)
     m_searchButton->setObjectName(QStringLiteral("searchButton"));
     m_cancelButton->setObjectName(QStringLiteral("cancelSearch"));
     m_searchButton->setToolTip(QStringLiteral("every valid plan for this model and cluster, keeping seq, global-batch, "
-                                              "precision and optimizer"));
+                                              "precision, grad-reduce and optimizer"));
     m_offload->setChecked(true);
     m_progress->setRange(0, 1000);
     m_progress->setTextVisible(false);

@@ -164,6 +164,8 @@ void checkRanges(const ParsedArgs& args, const Plan& p)
     if (p.zero < 0 || p.zero > 3) throw UsageError("--zero must be 0, 1, 2 or 3 (got " + args.value("zero") + ")");
     if (p.offloadFraction < 0 || p.offloadFraction > 1)
         throw UsageError("--offload-fraction must be between 0 and 1 (got " + args.value("offload-fraction") + ")");
+    if (p.gradReduce == Precision::Fp16)
+        throw UsageError("--grad-reduce must be fp32 or bf16 (got fp16: its range would overflow summed gradients)");
     std::string orderError;
     if (!RankLayout::parseOrder(p.order, &orderError)) throw UsageError("--order: " + orderError);
 

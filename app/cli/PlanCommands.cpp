@@ -27,7 +27,8 @@ std::vector<OptionSpec> searchPlanOptions()
     // What a search keeps fixed; it varies the layout, ZeRO, recomputation and micro-batch.
     std::vector<OptionSpec> out;
     for (const auto& o : planOptions())
-        if (o.name == "seq" || o.name == "global-batch" || o.name == "precision" || o.name == "optimizer")
+        if (o.name == "seq" || o.name == "global-batch" || o.name == "precision" || o.name == "grad-reduce"
+            || o.name == "optimizer")
             out.push_back(o);
     return out;
 }

@@ -118,7 +118,9 @@ std::string describePlan(const Plan& p)
     w += ", recompute " + std::string(toString(p.recompute));
     w += ", micro-batch " + s(p.microBatch) + " (" + s(p.microBatches()) + " per step), global batch "
         + s(p.effectiveGlobalBatch()) + " x seq " + s(p.seq) + " (" + countWithUnit(double(p.tokensPerStep()))
-        + " tokens/step), " + toString(p.precision) + ", " + toString(p.optimizer);
+        + " tokens/step), " + toString(p.precision);
+    if (p.gradReduce != Plan().gradReduce) w += ", grad-reduce " + std::string(toString(p.gradReduce));
+    w += ", " + std::string(toString(p.optimizer));
     if (p.order != Plan().order) w += ", order " + p.order;
     return w;
 }
@@ -146,7 +148,9 @@ std::string formatSearch(const Setup& st, const SearchOutcome& outcome, size_t t
 {
     std::string out = heading(st);
     out += "Fixed: global batch " + s(st.plan.effectiveGlobalBatch()) + " x seq " + s(st.plan.seq) + ", "
-        + toString(st.plan.precision) + ", " + toString(st.plan.optimizer) + "\n";
+        + toString(st.plan.precision);
+    if (st.plan.gradReduce != Plan().gradReduce) out += ", grad-reduce " + std::string(toString(st.plan.gradReduce));
+    out += ", " + std::string(toString(st.plan.optimizer)) + "\n";
     const size_t valid = std::count_if(outcome.results.begin(), outcome.results.end(),
                                        [](const SearchResult& r) { return r.estimate.valid; });
     if (outcome.results.empty()) {

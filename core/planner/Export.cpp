@@ -114,7 +114,9 @@ std::string planInWords(const Plan& p)
     w += ", recompute " + std::string(toString(p.recompute));
     w += ", micro-batch " + s(p.microBatch) + ", global batch " + s(p.effectiveGlobalBatch()) + " ("
         + s(p.microBatches()) + (p.microBatches() == 1 ? " micro-batch" : " micro-batches") + " per step)";
-    w += ", seq " + s(p.seq) + ", " + toString(p.precision) + ", " + toString(p.optimizer);
+    w += ", seq " + s(p.seq) + ", " + toString(p.precision);
+    if (p.gradReduce != Plan().gradReduce) w += ", grad-reduce " + std::string(toString(p.gradReduce));
+    w += ", " + std::string(toString(p.optimizer));
     return w;
 }
 

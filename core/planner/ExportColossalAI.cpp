@@ -79,6 +79,8 @@ std::string writeColossalAI(const ExportInput& in)
     const bool gemini = p.zero == 3;
     std::string pluginClass = gemini ? "GeminiPlugin" : "HybridParallelPlugin";
     Kwargs k;
+    // DDP (zero 0) and Gemini reduce gradients in the parameters' type, with no setting.
+    bool gradReduceInParamType = false;
     if (gemini) {
         k.add("precision", precision);
         k.add("placement_policy", "\"static\"");
@@ -92,6 +94,7 @@ std::string writeColossalAI(const ExportInput& in)
         if (p.sp) k.add("enable_sequence_parallelism", true);
         if (p.pp > 1) notes.push_back("pp " + s(p.pp) + " with zero 3 (GeminiPlugin has no pipeline; use zero 1 "
                                       "with HybridParallelPlugin)");
+        if (p.dp > 1) gradReduceInParamType = true;
         if (p.cp > 1) notes.push_back("cp " + s(p.cp) + " with zero 3 (GeminiPlugin has no ring attention)");
     } else {
         k.add("tp_size", static_cast<int64_t>(p.tp));
@@ -114,6 +117,12 @@ std::string writeColossalAI(const ExportInput& in)
             zeroStage = 1;
         }
         k.add("zero_stage", static_cast<int64_t>(zeroStage));
+        // ZeRO's LowLevelZeroOptimizer reduces in the parameters' type (bf16/fp16 under mixed
+        // precision) unless communication_dtype says otherwise: the plan's grad-reduce, written.
+        if (zeroStage >= 1)
+            k.add("communication_dtype", p.gradReduce == Precision::Bf16 ? "torch.bfloat16" : "torch.float32");
+        else if (p.dp > 1)
+            gradReduceInParamType = true;
         if (p.pp > 1) {
             k.add("microbatch_size", p.microBatch);
             k.add("num_microbatches", p.microBatches());
@@ -133,6 +142,10 @@ std::string writeColossalAI(const ExportInput& in)
         if (p.order != "tp-cp-dp-pp" && !dpOutside)
             notes.push_back("rank order " + p.order + " (Colossal-AI lays ranks out as tp-cp-dp-pp or tp-cp-pp-dp)");
     }
+    if (gradReduceInParamType && p.gradReduce != p.precision)
+        notes.push_back("grad-reduce " + std::string(toString(p.gradReduce)) + " with " + toString(p.precision) + " and zero "
+                        + s(p.zero) + " (" + (gemini ? "GeminiPlugin" : "DDP") + " reduces gradients in the parameters' type, "
+                        + toString(p.precision) + "; communication_dtype applies to zero 1 and 2)");
     // Flash attention keeps no attention scores: what selective recomputation saves in Megatron.
     k.add("enable_flash_attention", true);
     if (p.recompute == Recompute::Selective)

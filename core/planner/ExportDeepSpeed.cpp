@@ -46,6 +46,10 @@ std::string writeDeepSpeed(const ExportInput& in)
         fp16.set("hysteresis", 2).set("min_loss_scale", 1);
     }
     cfg.set("fp16", fp16);
+    // The type of the gradient all-reduce / reduce-scatter. Unset, DeepSpeed reduces in the
+    // training precision (bf16 or fp16: DeepSpeedEngine.communication_data_type); the plan's
+    // grad-reduce says fp32 or bf16, so it is always written.
+    cfg.set("communication_data_type", p.gradReduce == Precision::Bf16 ? "bf16" : "fp32");
 
     Json zero = Json::object();
     zero.set("stage", p.zero);

@@ -102,6 +102,20 @@ std::string writeMegatron(const ExportInput& in)
     if (p.precision == Precision::Bf16) a.add("--bf16");
     else if (p.precision == Precision::Fp16) a.add("--fp16");
     // fp32 is Megatron's default: no flag.
+    // Under --bf16 Megatron accumulates and reduces gradients in fp32; --grad-reduce-in-bf16
+    // (read only with --bf16) turns both to bf16: its gradient buffer (main_grad) becomes bf16.
+    if (p.gradReduce == Precision::Bf16) {
+        if (p.precision == Precision::Bf16) {
+            a.add("--grad-reduce-in-bf16");
+            if (p.microBatches() > 1)
+                notes.push_back("fp32 gradient accumulation with a bf16 reduction (--grad-reduce-in-bf16 makes the "
+                                "gradient buffer bf16: the " + std::to_string(p.microBatches())
+                                + " micro-batches of a step accumulate in bf16)");
+        } else {
+            notes.push_back(std::string("grad-reduce bf16 with ") + toString(p.precision)
+                            + " (Megatron's --grad-reduce-in-bf16 acts only with --bf16)");
+        }
+    }
     switch (p.optimizer) {
     case Optimizer::AdamW:
         a.add("--optimizer", "adam"); // Megatron's adam decouples weight decay: AdamW

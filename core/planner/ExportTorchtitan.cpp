@@ -102,6 +102,17 @@ std::string writeTorchtitan(const ExportInput& in)
     if (p.precision == Precision::Fp32) precisionParam = "\"float32\"";
     if (p.precision == Precision::Fp16) notes.push_back("fp16 (torchtitan trains in bf16 or fp32: bfloat16 is written)");
 
+    // FSDP's MixedPrecisionPolicy.reduce_dtype: the type of the gradient reduce-scatter.
+    std::string reduceParam = "\"float32\"";
+    if (p.gradReduce == Precision::Bf16) {
+        reduceParam = "\"bfloat16\"";
+        notes.push_back("grad-reduce bf16 in a 0.2 job file (torchtitan 0.2 types mixed_precision_reduce as \"float32\" "
+                        "only; \"bfloat16\" is written, which torchtitan accepts since pytorch/torchtitan#4597)");
+        if (p.dp > 1 && dpShard == 1)
+            notes.push_back("grad-reduce bf16 with zero 0 (mixed_precision_reduce applies to FSDP, "
+                            "data_parallel_shard_degree > 1; zero 0 is written as DDP)");
+    }
+
     bool cpuOffload = false;
     if (p.offload == Offload::OptimizerParams) {
         cpuOffload = true; // FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer step on the CPU
@@ -144,7 +155,7 @@ std::string writeTorchtitan(const ExportInput& in)
     out += "global_batch_size = " + s(p.effectiveGlobalBatch()) + "\n";
     out += "seq_len = " + s(p.seq) + "\n";
     out += "mixed_precision_param = " + precisionParam + "\n";
-    out += "mixed_precision_reduce = \"float32\"\n";
+    out += "mixed_precision_reduce = " + reduceParam + "\n";
     out += std::string("enable_cpu_offload = ") + (cpuOffload ? "true" : "false") + "\n";
     out += "steps = 1000\n";
     out += "\n[parallelism]\n";

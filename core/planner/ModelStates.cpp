@@ -26,6 +26,13 @@ StateBytes stateBytes(Target target, Precision precision, Optimizer optimizer)
     return b;
 }
 
+StateBytes stateBytes(Target target, const Plan& plan)
+{
+    StateBytes b = stateBytes(target, plan.precision, plan.optimizer);
+    if (plan.gradReduce == Precision::Bf16) b.gradComm = 2;
+    return b;
+}
+
 ModelStateMemory modelStateMemory(const StateBytes& sb, double params, double matmulParams,
                                   double layerParams, double layerMatmulParams, const Plan& plan)
 {

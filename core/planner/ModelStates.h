@@ -13,7 +13,7 @@ struct StateBytes {
     double optimizer = 0;    // optimizer states
     double master = 0;       // fp32 master weights kept apart from the weights
     double weightComm = 0;   // bytes per parameter when ZeRO-3 gathers / ZeRO-1/2 re-gathers weights
-    double gradComm = 0;     // bytes per parameter reduced over dp
+    double gradComm = 0;     // bytes per gradient element on the wire of the dp reduction
 };
 
 // meshwork (our LibTorch trainer): the parameters are fp32 masters (4 B); bf16/fp16 autocast
@@ -24,6 +24,13 @@ struct StateBytes {
 // Adam states (8 B): 18 B/param, the convention of Megatron's distributed optimizer docs
 // (6 + 12/dp B with --use-distributed-optimizer). fp32 training drops the master copy.
 StateBytes stateBytes(Target target, Precision precision, Optimizer optimizer);
+// The same for a plan, whose grad-reduce sets gradComm: the data-parallel all-reduce or
+// reduce-scatter carries fp32 gradients (4 B) or, with grad-reduce bf16, bf16 copies of them
+// (2 B: PyTorch DDP's bf16_compress_hook, FSDP's reduce_dtype, Megatron's
+// --grad-reduce-in-bf16). The parameter all-gathers (weightComm) are unaffected, and so are
+// the gradients: our trainer keeps them fp32 (the bf16 copies are transient). Megatron's
+// flag would also make its gradient buffer bf16, which the megatron target does not model.
+StateBytes stateBytes(Target target, const Plan& plan);
 
 // Memory of the model states of one GPU holding `params` parameters (of which
 // `matmulParams` go through matmuls), in bytes, by ZeRO stage and offload.

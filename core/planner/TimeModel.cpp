@@ -291,7 +291,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     const double lp = layerParamsPerGpu(m, plan.tp), lmp = layerMatmulParamsPerGpu(m, plan.tp);
     const StageShape first = stageShape(m, plan, 0, lp, lmp);
     const double P = pp > 1 ? std::max(first.params(), stageShape(m, plan, pp - 1, lp, lmp).params()) : first.params();
-    const StateBytes sb = stateBytes(target, plan.precision, plan.optimizer);
+    // sb.gradComm: the bytes per gradient element the dp reduction moves (fp32, or bf16 copies
+    // with grad-reduce bf16); the parameter all-gathers move sb.weightComm either way.
+    const StateBytes sb = stateBytes(target, plan);
     const double dp = std::max(plan.dp, 1);
     if (links.dp.size > 1) {
         double perStep = 0, perMicro = 0;
@@ -340,7 +342,7 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     if (offloaded > 0) {
         // CPU Adam on the host share, the gradients down and the parameters back up over PCIe.
         te.optimizer += shard * offloaded / calib::kCpuAdamParamsPerS
-            + shard * offloaded * (sb.gradComm + sb.weightComm) / (calib::kPcieGBps * 1e9);
+            + shard * offloaded * (sb.gradients + sb.weightComm) / (calib::kPcieGBps * 1e9);
         if (plan.offload == Offload::OptimizerParams) {
             // Offloaded parameter shards are fetched for the forward and the backward of every
             // micro-batch (ZeRO-Infinity).
@@ -356,12 +358,23 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters); ZeRO-3 zeroes
     // each unit's full gradient buffer before its backward and adds the scaled shard into the
     // local gradients (2 reads + 1 write), every micro-batch (Zero3.cpp).
+    // With grad-reduce bf16 the reduction travels as a bf16 copy of the buffer: casting it down
+    // reads 4 and writes 2 bytes per element; an all-reduce's sum is copied back (reads 2,
+    // writes 4); a reduce-scatter's shard is read back as bf16 (2 bytes fewer per element).
     double dpMemory = 0;
     if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
-        const double b = sb.gradComm;
+        const double b = sb.gradients;
         if (plan.zero == 0) dpMemory = P * 2 * b / hbm;
         else if (plan.zero <= 2) dpMemory = (plan.zero == 2 ? P / dp * 4 * b : P * 2 * b) / hbm + P / dp * 3 * b / hbm;
         else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
+        if (sb.gradComm < b) {
+            const double down = P * (b + sb.gradComm);
+            double cast = 0;
+            if (plan.zero <= 1) cast = down + P * (sb.gradComm + b);
+            else if (plan.zero == 2) cast = down - P / dp * (b - sb.gradComm);
+            else cast = mb * (down - P / dp * (b - sb.gradComm));
+            dpMemory += cast / hbm;
+        }
         te.dpComm += dpMemory;
         te.dpCommTotal += dpMemory;
     }

@@ -179,7 +179,11 @@ void RunStore::ingestRunStart(const std::string& runId, const Event& e)
     if (worldSize) st.bind(7, std::llround(*worldSize)); else st.bindNull(7);
     st.bind(8, currentProcessId()).bind(9, currentHostName());
     int index = 10;
-    for (const ConfigColumn& c : runConfigColumns()) bindConfigValue(st, index++, c, plan.find(c.name));
+    for (const ConfigColumn& c : runConfigColumns()) {
+        const Json* v = plan.find(c.name);
+        if (!v && c.absent && plan.size() > 0) st.bind(index++, std::string(c.absent));
+        else bindConfigValue(st, index++, c, v);
+    }
     st.run();
 
     // Not in protocol v1's table: a launcher may add the planner's estimate to run_start

@@ -17,6 +17,15 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// What a plan that lacks the option means, for options added after runs were recorded
+// (ConfigColumn::absent); null for every other option.
+const char* absentMeaning(const std::string& option)
+{
+    for (const ConfigColumn& c : runConfigColumns())
+        if (option == c.name) return c.absent;
+    return nullptr;
+}
+
 // A CSV field: quoted when it holds a separator, a quote or a line break (RFC 4180).
 std::string csvField(const std::string& s)
 {
@@ -229,6 +238,7 @@ ConfigDiff RunStore::configDiff(const std::vector<std::string>& runIds, bool onl
                 auto it = std::find_if(flat[i].begin(), flat[i].end(), [&](const auto& kv) { return kv.first == option; });
                 if (it != flat[i].end()) v = it->second;
                 else if (option == "world_size" && r.worldSize) v = std::to_string(*r.worldSize);
+                else if (const char* absent = absentMeaning(option); absent && !flat[i].empty()) v = absent;
             }
             present = present || !v.empty();
             row.values.push_back(std::move(v));

@@ -81,6 +81,16 @@ constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE metrics ADD COLUMN tokens REAL;
 )sql";
 
+// Version 4: the plan's grad_reduce (the type of the data-parallel gradient reduction, fp32 or
+// bf16). A plan without it reduced in fp32 (Plan::fromJson's default: trainers before the option
+// had no other); a plan that names bf16 (a newer trainer's run kept by an older build) says so.
+// Rows without a plan (no run_start seen) stay NULL.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE runs ADD COLUMN grad_reduce TEXT;
+UPDATE runs SET grad_reduce = CASE WHEN instr(plan, '"grad_reduce":"bf16"') > 0 THEN 'bf16' ELSE 'fp32' END
+  WHERE plan <> '{}';
+)sql";
+
 struct Migration {
     int version;
     const char* sql;
@@ -88,7 +98,7 @@ struct Migration {
 
 const std::vector<Migration>& migrations()
 {
-    static const std::vector<Migration> m = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
+    static const std::vector<Migration> m = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
     return m;
 }
 
@@ -128,7 +138,7 @@ const std::vector<ConfigColumn>& runConfigColumns()
         {"cp", K::Integer}, {"sp", K::Boolean}, {"zero", K::Integer}, {"offload", K::Text},
         {"offload_fraction", K::Real}, {"recompute", K::Text}, {"micro_batch", K::Integer},
         {"global_batch", K::Integer}, {"seq", K::Integer}, {"precision", K::Text},
-        {"optimizer", K::Text}, {"order", K::Text},
+        {"grad_reduce", K::Text, "fp32"}, {"optimizer", K::Text}, {"order", K::Text},
     };
     return c;
 }

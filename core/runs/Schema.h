@@ -26,6 +26,9 @@ const char* runStoreSchemaV1Sql();
 struct ConfigColumn {
     const char* name;
     enum Kind { Integer, Real, Text, Boolean } kind;
+    // For an option added after runs were recorded: what a plan without the key means
+    // (Plan::fromJson's default), stored and compared for such plans. Null: nothing.
+    const char* absent = nullptr;
 };
 const std::vector<ConfigColumn>& runConfigColumns();
 

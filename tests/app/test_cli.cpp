@@ -171,6 +171,18 @@ void TestCli::planTable()
                           "activations", "fullest GPU", "Step time", "pipeline bubble", "tokens/s", "TFLOPS per GPU",
                           "MFU", "to train 2.00T tokens", "GPU-hours", "cost", "The plan is valid."})
         QVERIFY2(r.out.contains(s), qPrintable(QString(s) + " missing in:\n" + r.out));
+    // The default gradient reduction goes unsaid; bf16 is named in the plan line and costs less
+    // data-parallel time.
+    QVERIFY2(!r.out.contains("grad-reduce"), qPrintable(r.out));
+    const Result bf16 = runCli(QStringList{"plan"} + kLlama70bPlan + QStringList{"--grad-reduce", "bf16", "--json"});
+    const Result fp32 = runCli(QStringList{"plan"} + kLlama70bPlan + QStringList{"--json"});
+    QVERIFY2(bf16.exitCode == 0 && fp32.exitCode == 0, qPrintable(describe(bf16)));
+    QString error;
+    const double dpBf16 = parseObject(bf16.out, &error)["time"].toObject()["dp_comm_total_s"].toDouble();
+    const double dpFp32 = parseObject(fp32.out, &error)["time"].toObject()["dp_comm_total_s"].toDouble();
+    QVERIFY2(dpBf16 > 0 && dpBf16 < dpFp32, qPrintable(QString("%1 s against %2 s").arg(dpBf16).arg(dpFp32)));
+    const Result table = runCli(QStringList{"plan"} + kLlama70bPlan + QStringList{"--grad-reduce", "bf16"});
+    QVERIFY2(table.out.contains(", bf16, grad-reduce bf16, adamw"), qPrintable(table.out));
 }
 
 void TestCli::configJsonAsModel()
@@ -223,6 +235,8 @@ void TestCli::badInput_data()
     QTest::newRow("bad recompute") << QStringList{"plan", "--recompute", "some"} << "--recompute: expected none, selective or full";
     QTest::newRow("bad order") << QStringList{"plan", "--order", "tp-dp"} << "--order:";
     QTest::newRow("bad fraction") << QStringList{"plan", "--offload-fraction", "1.5"} << "--offload-fraction must be between 0 and 1";
+    QTest::newRow("bad grad-reduce") << QStringList{"plan", "--grad-reduce", "fp8"} << "--grad-reduce: expected fp32 or bf16";
+    QTest::newRow("fp16 grad-reduce") << QStringList{"plan", "--grad-reduce", "fp16"} << "--grad-reduce must be fp32 or bf16 (got fp16";
     QTest::newRow("bad target") << QStringList{"plan", "--target", "nemo"} << "--target: expected meshwork or megatron";
     QTest::newRow("bad tokens") << QStringList{"plan", "--tokens", "lots"} << "--tokens: expected a positive token count";
     QTest::newRow("unknown model") << QStringList{"plan", "--model", "llama9"} << "unknown model \"llama9\"; choose one of: ";
@@ -418,6 +432,7 @@ void TestCli::searchTable()
 {
     const Result r = runCli({"search", "--model", "gpt2-124m", "--top", "5"});
     QVERIFY2(r.exitCode == 0, qPrintable(describe(r)));
+    QVERIFY(!r.out.contains("grad-reduce"));
     QVERIFY(r.out.contains("pareto"));
     QVERIFY(r.out.contains("Pareto front"));
     // Header plus five ranked rows.
@@ -439,6 +454,13 @@ void TestCli::searchTable()
     const QJsonObject best = parseObject(search.out, &error)["results"].toArray().first().toObject();
     QCOMPARE(parseObject(plan.out, &error)["throughput"].toObject()["tokens_per_s"].toDouble(),
              best["estimate"].toObject()["throughput"].toObject()["tokens_per_s"].toDouble());
+
+    // grad-reduce is held fixed, like the precision: named, and kept in the best plan's command.
+    const Result bf16 = runCli({"search", "--model", "gpt2-124m", "--top", "1", "--grad-reduce", "bf16"});
+    QVERIFY2(bf16.exitCode == 0, qPrintable(describe(bf16)));
+    QVERIFY2(bf16.out.contains(", bf16, grad-reduce bf16, adamw\n"), qPrintable(bf16.out));
+    QVERIFY2(QRegularExpression("The best plan in detail: meshwork-cli plan .* --grad-reduce bf16 ").match(bf16.out).hasMatch(),
+             qPrintable(bf16.out));
 }
 
 void TestCli::catalogs()
@@ -485,12 +507,13 @@ void TestCli::helpAndVersion_data()
                                            "Exit codes:", "1  the plan is invalid", "2  bad input"};
     QTest::newRow("plan --help") << QStringList{"plan", "--help"}
                                  << QStringList{"usage: meshwork-cli plan", "--model NAME|FILE", "--tp N", "--gpu ID",
-                                                "--tokens N", "--json", "1 it is invalid"};
+                                                "--grad-reduce fp32|bf16", "--tokens N", "--json", "1 it is invalid"};
     QTest::newRow("plan -h") << QStringList{"plan", "-h"} << QStringList{"usage: meshwork-cli plan"};
     QTest::newRow("help beside a mistake") << QStringList{"plan", "--tpp", "3", "--help"}
                                            << QStringList{"usage: meshwork-cli plan"};
     QTest::newRow("help search") << QStringList{"help", "search"}
-                                 << QStringList{"usage: meshwork-cli search", "--top N", "Pareto", "--global-batch N"};
+                                 << QStringList{"usage: meshwork-cli search", "--top N", "Pareto", "--global-batch N",
+                                                "--grad-reduce fp32|bf16"};
     QTest::newRow("export --help") << QStringList{"export", "--help"}
                                    << QStringList{"usage: meshwork-cli export", "--to megatron|deepspeed|colossalai|torchtitan",
                                                   "--out FILE", "--force"};

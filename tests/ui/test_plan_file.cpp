@@ -55,6 +55,7 @@ void TestPlanFile::roundTrip()
     s.plan.offload = Offload::OptimizerParams;
     s.plan.offloadFraction = fraction;
     s.plan.recompute = Recompute::Selective;
+    s.plan.gradReduce = Precision::Bf16;
     s.plan.order = "tp-dp-cp-pp";
     s.plan.globalBatch = 256;
 

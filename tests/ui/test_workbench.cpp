@@ -217,7 +217,19 @@ void TestWorkbench::undoRedoRestoresExactPlans()
     plans.push_back(doc->plan());
     w->optionsPanel()->seqBox()->setValue(512);
     plans.push_back(doc->plan());
-    QCOMPARE(undo->count(), 5);
+    // grad-reduce, found by its CLI name, next to precision.
+    auto* gradReduce = w->optionsPanel()->findChild<QComboBox*>(QStringLiteral("grad-reduce"));
+    QVERIFY(gradReduce);
+    QCOMPARE(gradReduce, w->optionsPanel()->gradReduceBox());
+    QCOMPARE(gradReduce->currentText(), QStringLiteral("fp32"));
+    const double dpBefore = doc->estimate().time.dpCommTotal;
+    gradReduce->setCurrentIndex(gradReduce->findText(QStringLiteral("bf16")));
+    emit gradReduce->activated(gradReduce->currentIndex());
+    QCOMPARE(doc->plan().gradReduce, Precision::Bf16);
+    QCOMPARE(undo->undoText(), QStringLiteral("Set grad-reduce to bf16"));
+    QVERIFY2(doc->estimate().time.dpCommTotal < dpBefore, "a bf16 reduction moves fewer bytes");
+    plans.push_back(doc->plan());
+    QCOMPARE(undo->count(), 6);
     for (size_t i = 1; i < plans.size(); ++i) QVERIFY(!(plans[i] == plans[i - 1]));
     for (int i = int(plans.size()) - 2; i >= 0; --i) {
         undo->undo();
@@ -225,6 +237,7 @@ void TestWorkbench::undoRedoRestoresExactPlans()
         // The controls show the restored plan.
         QCOMPARE(w->meshPanel()->degree(QStringLiteral("tp"))->value(), plans[size_t(i)].tp);
         QCOMPARE(w->optionsPanel()->spBox()->isChecked(), plans[size_t(i)].sp);
+        QCOMPARE(gradReduce->currentData().toInt(), int(plans[size_t(i)].gradReduce));
     }
     for (size_t i = 1; i < plans.size(); ++i) {
         undo->redo();

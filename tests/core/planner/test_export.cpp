@@ -126,6 +126,8 @@ private slots:
     void torchtitanStagesCoverEveryLayer_data();
     void torchtitanStagesCoverEveryLayer();
     void torchtitanFlavor();
+    void gradReduce_data();
+    void gradReduce();
     void invalidPlanIsRefusedWithNumbers();
 };
 
@@ -402,6 +404,79 @@ void TestExport::torchtitanFlavor()
     c = makeCase("gpt2-124m", 1, 8, p);
     QVERIFY(contains(exported(c, ExportFormat::Torchtitan),
                      "# Not expressible in torchtitan: the model architecture"));
+}
+
+void TestExport::gradReduce_data()
+{
+    QTest::addColumn<int>("zero");
+    QTest::addColumn<QString>("precision");
+    QTest::addColumn<QString>("gradReduce");
+    for (int z = 0; z <= 3; ++z)
+        for (const char* g : {"fp32", "bf16"}) {
+            QTest::newRow(qPrintable(QString("zero %1 bf16, grad-reduce %2").arg(z).arg(g))) << z << "bf16" << g;
+            QTest::newRow(qPrintable(QString("zero %1 fp32, grad-reduce %2").arg(z).arg(g))) << z << "fp32" << g;
+        }
+}
+
+// The type of the data-parallel gradient reduction in each framework's own terms, or a note.
+void TestExport::gradReduce()
+{
+    QFETCH(int, zero);
+    QFETCH(QString, precision);
+    QFETCH(QString, gradReduce);
+    Plan p;
+    p.dp = 8; p.zero = zero; p.microBatch = 1; p.globalBatch = 16; p.seq = 2048;
+    p.precision = *parsePrecision(precision.toStdString());
+    p.gradReduce = *parsePrecision(gradReduce.toStdString());
+    const bool bf16 = p.gradReduce == Precision::Bf16;
+    const Case c = makeCase("llama3-8b", 1, 8, p);
+
+    // Every header names a non-default reduction, and the command line that reproduces it.
+    for (auto f : {ExportFormat::Megatron, ExportFormat::DeepSpeed, ExportFormat::ColossalAI, ExportFormat::Torchtitan}) {
+        const std::string t = exported(c, f);
+        QCOMPARE(contains(t, ", grad-reduce bf16, "), bf16);
+        QCOMPARE(contains(t, " --grad-reduce bf16"), bf16);
+    }
+
+    // Megatron: --grad-reduce-in-bf16, read only with --bf16, also makes the gradient buffer
+    // bf16, so the two micro-batches of this step accumulate in bf16: said.
+    const std::string mg = exported(c, ExportFormat::Megatron);
+    QCOMPARE(contains(mg, "    --grad-reduce-in-bf16 \\\n"), bf16 && p.precision == Precision::Bf16);
+    QCOMPARE(contains(mg, "# Not expressible in Megatron-LM: fp32 gradient accumulation with a bf16 reduction"),
+             bf16 && p.precision == Precision::Bf16);
+    QCOMPARE(contains(mg, "# Not expressible in Megatron-LM: grad-reduce bf16 with fp32"),
+             bf16 && p.precision == Precision::Fp32);
+
+    // DeepSpeed: always written, since unset it follows the training precision.
+    const Json cfg = deepSpeedConfig(exported(c, ExportFormat::DeepSpeed));
+    QVERIFY(cfg.find("communication_data_type"));
+    QCOMPARE(cfg.find("communication_data_type")->asString(), std::string(bf16 ? "bf16" : "fp32"));
+
+    // Colossal-AI: ZeRO 1/2 take communication_dtype; DDP (zero 0) and Gemini (zero 3) reduce
+    // in the parameters' type, which is said when the plan asks for another.
+    const std::string ca = exported(c, ExportFormat::ColossalAI);
+    if (zero == 1 || zero == 2) {
+        QVERIFY(contains(ca, bf16 ? "communication_dtype=torch.bfloat16," : "communication_dtype=torch.float32,"));
+        QVERIFY(!contains(ca, "reduces gradients in the parameters' type"));
+    } else {
+        QVERIFY(!contains(ca, "communication_dtype="));
+        const std::string note = "# Not expressible in Colossal-AI: grad-reduce " + gradReduce.toStdString() + " with "
+            + precision.toStdString() + " and zero " + std::to_string(zero) + " (" + (zero == 3 ? "GeminiPlugin" : "DDP")
+            + " reduces gradients in the parameters' type";
+        QCOMPARE(contains(ca, note), gradReduce != precision);
+    }
+
+    // torchtitan: FSDP's reduce dtype; torchtitan 0.2 accepts only float32 there, and zero 0
+    // is DDP, which the setting does not reach.
+    const std::string tt = exported(c, ExportFormat::Torchtitan);
+    QVERIFY(contains(tt, bf16 ? "\nmixed_precision_reduce = \"bfloat16\"\n" : "\nmixed_precision_reduce = \"float32\"\n"));
+    QCOMPARE(contains(tt, "# Not expressible in torchtitan: grad-reduce bf16 in a 0.2 job file"), bf16);
+    QCOMPARE(contains(tt, "# Not expressible in torchtitan: grad-reduce bf16 with zero 0"), bf16 && zero == 0);
+
+    // fp16 is refused before any framework sees it.
+    p.gradReduce = Precision::Fp16;
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression("^export refused: .*grad-reduce must be fp32 or bf16"));
+    QVERIFY(contains(exported({c.model, c.cluster, p}, ExportFormat::DeepSpeed), "EXPORT REFUSED: "));
 }
 
 void TestExport::invalidPlanIsRefusedWithNumbers()

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -110,7 +111,12 @@ private slots:
         rawExec(path, std::string(runStoreSchemaV1Sql()) + "PRAGMA user_version = 1;"
                 "INSERT INTO runs (id, name, status, created, tp) VALUES ('old', 'old run', 'completed', 100, 2);"
                 "INSERT INTO metrics VALUES ('old', 1, 'loss', 3.0, 0.5), ('old', 2, 'loss', 2.0, 1.0),"
-                " ('old', 3, 'loss', 2.5, 1.5);");
+                " ('old', 3, 'loss', 2.5, 1.5);"
+                // Two runs with plans: one from a trainer before grad_reduce existed, one from a
+                // trainer that reduced in bf16 (kept by a build that had no column for it).
+                "INSERT INTO runs (id, name, status, created, plan, dp, precision) VALUES"
+                " ('before', 'before', 'completed', 101, '{\"dp\":2,\"precision\":\"bf16\"}', 2, 'bf16'),"
+                " ('bf16', 'bf16', 'completed', 102, '{\"dp\":2,\"precision\":\"bf16\",\"grad_reduce\":\"bf16\"}', 2, 'bf16');");
         RunStore store(path);
         QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(RunStore::schemaVersion()));
         auto run = store.runById("old");
@@ -124,6 +130,50 @@ private slots:
         QCOMPARE(run->steps.value_or(-1), int64_t(3));
         QVERIFY(store.setTags("old", {"legacy"}));
         QCOMPARE(store.series("old", "loss").size(), size_t(3));
+        // Migration 4: grad_reduce from the plan, fp32 when the plan does not say (Plan::fromJson's
+        // default), NULL without a plan.
+        QCOMPARE(scalar(store, "SELECT grad_reduce IS NULL FROM runs WHERE id = 'old'"), int64_t(1));
+        QCOMPARE(scalarText(store, "SELECT grad_reduce FROM runs WHERE id = 'before'"), std::string("fp32"));
+        QCOMPARE(scalarText(store, "SELECT grad_reduce FROM runs WHERE id = 'bf16'"), std::string("bf16"));
+        const ConfigDiff diff = store.configDiff({"before", "bf16"}, true);
+        QCOMPARE(diff.rows.size(), size_t(1));
+        QCOMPARE(diff.rows[0].option, std::string("grad_reduce"));
+        QCOMPARE(diff.rows[0].values, (std::vector<std::string>{"fp32", "bf16"}));
+    }
+
+    void gradReduceIsStoredAndCompared()
+    {
+        // A trainer's plan names grad_reduce; one that does not (an older trainer, or the
+        // synthetic stream) reduced in fp32. A run without any plan has no value.
+        QTemporaryDir dir;
+        RunStore store(dir.filePath("runs.sqlite").toStdString());
+        SyntheticRun plain;
+        plain.runId = "plain";
+        plain.steps = 2;
+        ingestRun(store, plain);
+        const std::string line = "{\"v\":1,\"event\":\"run_start\",\"t\":0,\"run_id\":\"halved\",\"plan\":"
+                                 "{\"model\":\"gpt2-small\",\"dp\":2,\"tp\":1,\"pp\":1,\"sp\":false,\"zero\":1,"
+                                 "\"micro_batch\":4,\"seq\":1024,\"precision\":\"bf16\",\"grad_reduce\":\"bf16\","
+                                 "\"order\":\"tp-cp-dp-pp\"},\"world_size\":2,\"hosts\":[\"node-a\"],\"trainer\":\"0.1.0\"}";
+        Event e;
+        QCOMPARE(EventReader::parseLine(line, &e), EventReader::LineKind::Event);
+        store.ingest("halved", e);
+        Event bare;
+        QCOMPARE(EventReader::parseLine("{\"v\":1,\"event\":\"run_start\",\"t\":0,\"run_id\":\"planless\"}", &bare),
+                 EventReader::LineKind::Event);
+        store.ingest("planless", bare);
+        QCOMPARE(scalarText(store, "SELECT grad_reduce FROM runs WHERE id = 'plain'"), std::string("fp32"));
+        QCOMPARE(scalarText(store, "SELECT grad_reduce FROM runs WHERE id = 'halved'"), std::string("bf16"));
+        QCOMPARE(scalar(store, "SELECT grad_reduce IS NULL FROM runs WHERE id = 'planless'"), int64_t(1));
+        ConfigDiff diff = store.configDiff({"plain", "halved"}, true);
+        std::vector<std::string> options;
+        for (const auto& row : diff.rows) options.push_back(row.option);
+        QCOMPARE(options, (std::vector<std::string>{"grad_reduce"}));
+        QCOMPARE(diff.rows[0].values, (std::vector<std::string>{"fp32", "bf16"}));
+        diff = store.configDiff({"plain", "planless"}, false);
+        const auto row = std::find_if(diff.rows.begin(), diff.rows.end(), [](const auto& r) { return r.option == "grad_reduce"; });
+        QVERIFY(row != diff.rows.end());
+        QCOMPARE(row->values, (std::vector<std::string>{"fp32", ""}));
     }
 
     void tokensFromTheRowOrFromTheTokensSeries()
@@ -143,7 +193,7 @@ private slots:
         sql += "INSERT INTO metrics VALUES ('old', 100, 'val_loss', 3.5, 100);";
         rawExec(path, sql);
         RunStore store(path);
-        QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(3));
+        QCOMPARE(scalar(store, "PRAGMA user_version"), int64_t(4));
         auto checkTokens = [&](const Series& s) {
             QCOMPARE(s.tokens.size(), s.size());
             for (size_t i = 0; i < s.size(); ++i) {
@@ -187,7 +237,7 @@ private slots:
             QFAIL("a schema-7 file was opened");
         } catch (const RunStoreError& e) {
             QCOMPARE(std::string(e.what()), std::string("runs.sqlite was written by a newer Meshwork (schema 7, this "
-                                                         "build knows 3): upgrade Meshwork or open another file"));
+                                                         "build knows 4): upgrade Meshwork or open another file"));
         }
         // Refused untouched: still version 7, still in its rollback-journal mode.
         sqlite3* db = nullptr;
@@ -442,7 +492,7 @@ private slots:
         QTest::newRow("differences") << true << QStringList{"tp", "zero", "micro_batch"};
         QTest::newRow("all") << false
                              << QStringList{"model", "world_size", "dp", "tp", "pp", "sp", "zero", "micro_batch",
-                                            "seq", "precision", "order", "trainer", "host"};
+                                            "seq", "precision", "grad_reduce", "order", "trainer", "host"};
     }
 
     void configDiff()
@@ -503,8 +553,9 @@ private slots:
         diff = store.configDiff({"r1", "r2"}, false);
         options.clear();
         for (const auto& row : diff.rows) options.push_back(row.option);
-        QCOMPARE(options, (std::vector<std::string>{"model", "dp", "tp", "model.layers", "model.hidden", "training.lr",
-                                                    "training.steps", "training.data"}));
+        // grad_reduce: a plan that does not name it reduced in fp32.
+        QCOMPARE(options, (std::vector<std::string>{"model", "dp", "tp", "grad_reduce", "model.layers", "model.hidden",
+                                                    "training.lr", "training.steps", "training.data"}));
     }
 
     void importIsIdempotent()

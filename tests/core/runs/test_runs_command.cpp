@@ -118,7 +118,7 @@ private slots:
         sqlite3_close(db);
         const Result r = runs({"list", "--db", path});
         QCOMPARE(r.code, 1);
-        QVERIFY2(has(r.err, "future.sqlite was written by a newer Meshwork (schema 9, this build knows 3)"), r.err.c_str());
+        QVERIFY2(has(r.err, "future.sqlite was written by a newer Meshwork (schema 9, this build knows 4)"), r.err.c_str());
     }
 
     void help()

@@ -3,6 +3,7 @@
 # Written by Meshwork; the same plan: meshwork-cli plan --model gpt2-124m --gpu h100-sxm --nodes 1 --gpus-per-node 8 --dp 8 --tp 1 --pp 1 --micro-batch 4 --global-batch 64 --seq 1024 --precision bf16 --optimizer adamw
 # Launch: colossalai run --nproc_per_node 8 train.py   (1 node)
 # Not part of the plan: data and learning rate (LR below is a placeholder).
+# Not expressible in Colossal-AI: grad-reduce fp32 with bf16 and zero 0 (DDP reduces gradients in the parameters' type, bf16; communication_dtype applies to zero 1 and 2)
 import colossalai
 import torch
 from colossalai.accelerator import get_accelerator

@@ -28,6 +28,7 @@ plugin = HybridParallelPlugin(
     enable_sequence_parallelism=True,
     sequence_parallelism_mode="split_gather",
     zero_stage=1,
+    communication_dtype=torch.float32,
     microbatch_size=1,
     num_microbatches=128,
     pp_style="interleaved",

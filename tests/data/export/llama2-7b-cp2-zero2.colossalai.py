@@ -28,6 +28,7 @@ plugin = HybridParallelPlugin(
     enable_sequence_parallelism=True,
     sequence_parallelism_mode="ring_attn",
     zero_stage=2,
+    communication_dtype=torch.float32,
     precision="fp32",
     cpu_offload=True,
     dp_outside=True,

@@ -22,6 +22,7 @@ cat > ds_config.json <<'EOF'
   "fp16": {
     "enabled": false
   },
+  "communication_data_type": "fp32",
   "zero_optimization": {
     "stage": 2,
     "overlap_comm": true,

@@ -3,6 +3,7 @@
 # Written by Meshwork; the same plan: meshwork-cli plan --model llama3-8b --gpu a100-80gb --nodes 2 --gpus-per-node 8 --dp 16 --tp 1 --pp 1 --zero 3 --offload optimizer+params --recompute full --micro-batch 1 --global-batch 256 --seq 8192 --precision fp16 --optimizer lamb
 # Launch: colossalai run --nproc_per_node 8 --hostfile hostfile train.py   (2 nodes, listed in hostfile)
 # Not part of the plan: data and learning rate (LR below is a placeholder).
+# Not expressible in Colossal-AI: grad-reduce fp32 with fp16 and zero 3 (GeminiPlugin reduces gradients in the parameters' type, fp16; communication_dtype applies to zero 1 and 2)
 # Not expressible in Colossal-AI: the lamb optimizer with ZeRO-3 (GeminiPlugin steps HybridAdam only: HybridAdam is written)
 import colossalai
 import torch

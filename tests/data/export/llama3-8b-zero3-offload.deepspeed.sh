@@ -26,6 +26,7 @@ cat > ds_config.json <<'EOF'
     "hysteresis": 2,
     "min_loss_scale": 1
   },
+  "communication_data_type": "fp32",
   "zero_optimization": {
     "stage": 3,
     "overlap_comm": true,
