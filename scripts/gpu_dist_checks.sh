@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Correctness of the distributed paths on GPUs with NCCL, where CI (CPU, Gloo) cannot look:
 # every ZeRO stage, offload to pinned host memory, LAMB and LARS over shards, tensor and
-# pipeline parallelism, a checkpoint and its resume, and the fused AdamW kernel against the
-# reference ops. Prints one line per run: status, first and last loss, peak memory.
+# pipeline parallelism, a checkpoint and its resume, the fused AdamW kernel against the
+# reference ops, ZeRO-3's overlapped backward, LAMB over ZeRO-3 and bf16 gradient reduction.
+# Prints one line per run: status, first and last loss, peak memory.
 #
 #   TRAIN=build-gpu-dist/bin/meshwork-train OUT=/tmp/checks scripts/gpu_dist_checks.sh
 #
@@ -46,6 +47,15 @@ ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
 ranks pp2-vpp2 2 --pp 2 --vpp 2 --global-batch 16
+# ZeRO-3's overlapped backward (reduce-scatters in flight across units and micro-batches, the
+# next unit prefetched) against plain dp with the same accumulation; LAMB over ZeRO-3 shards
+# against LAMB over ZeRO-2 slices; bf16 gradient reduction against fp32 (bf16 noise apart).
+ranks dp2-gb16 2 --dp 2 --global-batch 16
+ranks zero3-dp2-gb16 2 --dp 2 --zero 3 --global-batch 16
+ranks lamb-zero3-dp2 2 --dp 2 --zero 3 --optimizer lamb
+ranks dp2-bf16reduce 2 --dp 2 --grad-reduce bf16
+ranks zero2-dp2-bf16reduce 2 --dp 2 --zero 2 --grad-reduce bf16
+ranks zero3-dp2-bf16reduce 2 --dp 2 --zero 3 --grad-reduce bf16
 # fp16 with dynamic loss scaling (LossScale.h) in each kind of loop: the losses must follow the
 # bf16 runs' and no step may fail.
 ranks fp16-single 1 --precision fp16 --global-batch 8
