@@ -41,7 +41,7 @@ TRAIN=$(find "$BUILD" -name meshwork-train -type f -perm -u+x | head -1)
 # run NAME NPROC ARGS...: starts NPROC ranks; if one fails the others are stopped.
 run() {
   local name=$1 n=$2; shift 2
-  local dir="$OUT/$name" port=$((20000 + RANDOM % 20000)) pids=() rc=0
+  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0
   rm -rf "$dir"; mkdir -p "$dir"
   for ((r = 0; r < n; r++)); do
     local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"

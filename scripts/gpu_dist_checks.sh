@@ -22,7 +22,9 @@ A="${MODEL_ARGS:---model gpt2-124m --seq 1024 --micro-batch 4 --precision bf16} 
 # ranks NAME N ARGS...: N ranks with torchrun's variables; the first failure stops the others.
 ranks() {
   local name=$1 n=$2; shift 2
-  local dir="$OUT/$name" port=$((20000 + RANDOM % 20000)) pids=()
+  # Below 32768: the ports the system hands out to connections start there (a taken port
+  # failed one run of 2026-11-27 with "failed to listen").
+  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=()
   mkdir -p "$dir"
   for ((r = 0; r < n; r++)); do
     RANK=$r LOCAL_RANK=$r WORLD_SIZE=$n LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
