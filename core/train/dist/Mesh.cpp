@@ -1,5 +1,6 @@
 #include "core/train/dist/Mesh.h"
 
+#include "core/json/Json.h"
 #include "core/train/TrainError.h"
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -58,10 +59,18 @@ Mesh::Mesh(const Plan& plan, const DistConfig& dist, CommDevice device)
         try {
             m_store = c10::make_intrusive<c10d::TCPStore>(dist.masterAddr, opts);
         } catch (const std::exception& e) {
+            const std::string what = e.what();
+            const std::string at = dist.masterAddr + ":" + std::to_string(dist.masterPort);
+            if (opts.isServer && (what.find("failed to listen") != std::string::npos
+                                  || what.find("already in use") != std::string::npos))
+                throw TrainError(TrainErrorKind::Comm,
+                                 "cannot listen on " + at + " for the other ranks: the port is in use by another program; "
+                                 "start every rank with another --master-port (or MASTER_PORT), one below 32768 "
+                                 "stays clear of the ports the system hands out to connections");
             throw TrainError(TrainErrorKind::Comm,
                              "rank " + std::to_string(dist.rank) + " could not rendezvous with " + std::to_string(dist.worldSize)
-                                 + " ranks at " + dist.masterAddr + ":" + std::to_string(dist.masterPort) + " within "
-                                 + std::to_string(dist.collectiveTimeoutS) + " s (" + e.what()
+                                 + " ranks at " + at + " within " + formatJsonNumber(dist.collectiveTimeoutS) + " s ("
+                                 + what.substr(0, 300)
                                  + "): check that every rank started, that MASTER_ADDR/MASTER_PORT agree and the port is free");
         }
     }

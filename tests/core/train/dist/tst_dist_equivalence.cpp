@@ -99,6 +99,7 @@ private slots:
     void bf16GradReduceStaysClose_data();
     void bf16GradReduceStaysClose();
     void rejectsWorldSizeMismatch();
+    void namesATakenPort();
 
 private:
     RunOutput reference(const QString& model, const QStringList& optimizer);
@@ -320,6 +321,32 @@ void TestDistEquivalence::rejectsWorldSizeMismatch()
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAll().contains("global-batch (3) must be a multiple of micro-batch x dp"));
+}
+
+void TestDistEquivalence::namesATakenPort()
+{
+    // Another program listens on MASTER_PORT: rank 0 fails at once and says so, rather than
+    // waiting out the rendezvous timeout with a generic message.
+    QTcpServer taken;
+    QVERIFY(taken.listen(QHostAddress::LocalHost));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("RANK", "0");
+    env.insert("WORLD_SIZE", "2");
+    env.insert("MASTER_ADDR", "127.0.0.1");
+    env.insert("MASTER_PORT", QString::number(taken.serverPort()));
+    p.setProcessEnvironment(env);
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    QElapsedTimer clock;
+    clock.start();
+    p.start(kTrainer, commonArgs("gpt-nano") + QStringList{"--dp", "2", "--collective-timeout", "60"});
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray out = p.readAll();
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(out.contains(QByteArray("cannot listen on 127.0.0.1:") + QByteArray::number(taken.serverPort()))
+                 && out.contains("the port is in use"),
+             out.constData());
+    QVERIFY2(clock.elapsed() < 30000, "the taken port should fail at once, not after the rendezvous timeout");
 }
 
 QTEST_GUILESS_MAIN(TestDistEquivalence)
