@@ -221,8 +221,12 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
     // ZeRO-3 (Zero3.cpp), every micro-batch, units = embeddings, each layer, final norm + head:
     // forward: the embeddings' gather waits; each next unit's gather is prefetched during this
     // unit's forward (hidden when that is longer); a tied head gathers the embeddings again,
-    // waiting. Backward: every unit is gathered again and its gradients reduce-scattered
-    // inside the backward hook, both waited for (no prefetch, no overlap).
+    // waiting. Backward: every unit is gathered again and its gradients reduce-scattered,
+    // counted as waited for. The trainer now prefetches the next unit and keeps each
+    // reduce-scatter in flight through the next unit's backward (Zero3.h), but the per-unit host
+    // work costs GPT-2 about what that saves: on 2 x H200 this exposed model predicted 244,052
+    // tokens/s per GPU against 240,786 measured for GPT-2, 33,892 against 36,070 for llama-1b
+    // (docs/bench/gpu-h200x2-dp-study.txt), so it stays until measurements say how much hides.
     const double L = double(first.layers);
     const double layerFwd = unit.layer.total() / 3; // a layer's forward: a third of its forward + backward
     const double gEmb = allGatherSeconds(first.embeddingParams * sb.weightComm, dp) + stall;
@@ -352,9 +356,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     }
 
     // Our trainer's reductions also stream the gradients through HBM (fp32, 4 bytes) on the
-    // critical path, counted with the collectives they serve: dp and ZeRO-1 scale the
-    // all-reduced buffer (read + write, GradientSync::finish); ZeRO-2 copies and scales the
-    // reduced shard instead (2 reads + 2 writes); ZeRO-1/2 stage the shard for the parameter
+    // critical path, counted with the collectives they serve: dp and ZeRO-1 add nothing (the
+    // 1/dp of the mean rides on the loss, DistTrainer.cpp); ZeRO-2 copies the reduced shard
+    // back (read + write); ZeRO-1/2 stage the shard for the parameter
     // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters); ZeRO-3 zeroes
     // each unit's full gradient buffer before its backward and adds the scaled shard into the
     // local gradients (2 reads + 1 write), every micro-batch (Zero3.cpp).
@@ -364,8 +368,8 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     double dpMemory = 0;
     if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
         const double b = sb.gradients;
-        if (plan.zero == 0) dpMemory = P * 2 * b / hbm;
-        else if (plan.zero <= 2) dpMemory = (plan.zero == 2 ? P / dp * 4 * b : P * 2 * b) / hbm + P / dp * 3 * b / hbm;
+        if (plan.zero == 0) dpMemory = 0;
+        else if (plan.zero <= 2) dpMemory = (plan.zero == 2 ? P / dp * 2 * b : 0) / hbm + P / dp * 3 * b / hbm;
         else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
         if (sb.gradComm < b) {
             const double down = P * (b + sb.gradComm);
