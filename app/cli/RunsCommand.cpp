@@ -168,10 +168,15 @@ int showRun(RunStore& store, const ParsedArgs& a, std::ostream& out)
     t.addRow({"TFLOPS/GPU", opt(s.meanTflops, 1), opt(s.predicted.tflops, 1), signedPct(s.tflopsErrorPct)});
     t.addRow({"MFU", s.meanMfu ? cli::percent(*s.meanMfu) : "-", "", ""});
     t.addRow({"step time (ms)", opt(s.meanStepMs, 1), "", ""});
+    if (s.meanHostWaitMs) t.addRow({"host wait (ms)", opt(s.meanHostWaitMs, 2), "", ""});
     t.addRow({"peak memory (GiB)", opt(s.peakMemGib, 2), opt(s.predicted.memGib, 2), signedPct(s.memErrorPct)});
     out << t.render();
     out << "(means leave out the first step when there are three or more; estimate error is\n"
            " (predicted - measured) / measured)\n";
+    if (s.meanHostWaitMs && s.meanStepMs && *s.meanHostWaitMs < 0.02 * *s.meanStepMs)
+        out << "launch-bound: the host waited " << opt(s.meanHostWaitMs, 2) << " ms of a " << opt(s.meanStepMs, 1)
+            << " ms step for the GPUs, so they waited for the host; fewer, larger kernels help (a larger\n"
+               " micro-batch, less tensor parallelism)\n";
 
     std::vector<StoredEvent> notable;
     for (StoredEvent& e : store.events(id))

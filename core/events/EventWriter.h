@@ -34,7 +34,7 @@ struct StepEvent {
     std::vector<double> memStagesGiB;
     // How long the host waited for the device at the step's one sync (reading loss and gradient
     // norm back). Near 0 the device waited for the host instead: the step is launch-bound, and a
-    // faster GPU would not help. Negative: not measured (the field is then not written).
+    // faster GPU would not help. Negative: not measured, or a CPU run (the field is then not written).
     double hostWaitMs = -1;
 };
 

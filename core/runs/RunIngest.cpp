@@ -18,7 +18,7 @@ namespace {
 const std::vector<std::string>& stepSeriesNames()
 {
     static const std::vector<std::string> names = {"loss", "lr", "grad_norm", "tokens", "tokens_per_s",
-                                                   "tflops", "mfu", "step_ms", "mem_peak_gib"};
+                                                   "tflops", "mfu", "step_ms", "mem_peak_gib", "host_wait_ms"};
     return names;
 }
 

@@ -192,6 +192,7 @@ RunSummary RunStore::summary(const std::string& runId)
     s.meanTflops = mean("tflops");
     s.meanMfu = mean("mfu");
     s.meanStepMs = mean("step_ms");
+    s.meanHostWaitMs = mean("host_wait_ms");
     if (const Aggregate mem = aggregate("mem_peak_gib"); mem.count > 0) s.peakMemGib = mem.max;
     s.predicted = run->predicted;
     s.tokensPerSErrorPct = errorPct(s.predicted.tokensPerS, s.meanTokensPerS);

@@ -26,7 +26,7 @@ const std::vector<std::string>& knownSeriesNames()
 {
     // step's fields in DESIGN.md order, then eval's.
     static const std::vector<std::string> names = {"loss", "lr", "grad_norm", "tokens", "tokens_per_s",
-                                                   "tflops", "mfu", "step_ms", "mem_peak_gib", "val_loss"};
+                                                   "tflops", "mfu", "step_ms", "mem_peak_gib", "host_wait_ms", "val_loss"};
     return names;
 }
 

@@ -76,6 +76,9 @@ struct RunSummary {
     std::optional<double> meanTflops;
     std::optional<double> meanMfu;
     std::optional<double> meanStepMs;
+    // How long the host waited for the device at each step's sync (trainers since 2026-11-27):
+    // near 0 the device waited for the host instead, the run is launch-bound.
+    std::optional<double> meanHostWaitMs;
     std::optional<double> peakMemGib;    // the maximum over all steps
     Prediction predicted;
     // Estimate error in percent: (predicted - measured) / measured * 100, so +10 means the

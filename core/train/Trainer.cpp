@@ -259,7 +259,7 @@ RunResult Trainer::runUnguarded()
         if (std::isfinite(lossValue)) {
             const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
             StepEvent event = makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device));
-            event.hostWaitMs = hostWaitMs;
+            if (device.is_cuda()) event.hostWaitMs = hostWaitMs; // on the CPU nothing runs ahead to wait for
             m_events.step(event);
             result.lastLoss = lossValue;
         }

@@ -25,7 +25,7 @@ namespace meshwork::ui {
 
 namespace {
 
-const char* kSeries[] = {"loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "tflops", "mfu", "step_ms", "mem_peak_gib"};
+const char* kSeries[] = {"loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "tflops", "mfu", "step_ms", "mem_peak_gib", "host_wait_ms"};
 
 MetricPoints toPoints(const Series& s)
 {

@@ -103,7 +103,8 @@ void IngestWorker::handle(Live& live, const Event& e)
         const double step = e.number("step").value_or(live.lastStep + 1);
         live.lastStep = step;
         const double tokens = e.number("tokens").value_or(std::nan(""));
-        static const char* kMetrics[] = {"loss", "lr", "grad_norm", "tokens_per_s", "tflops", "mfu", "step_ms", "mem_peak_gib"};
+        static const char* kMetrics[] = {"loss", "lr", "grad_norm", "tokens_per_s", "tflops", "mfu", "step_ms", "mem_peak_gib",
+                                         "host_wait_ms"};
         for (const char* m : kMetrics)
             if (auto v = e.number(m)) b.metrics[QString::fromLatin1(m)].append(step, tokens, e.t, *v);
     } else if (e.type == "eval") {

@@ -100,7 +100,11 @@ const QList<ChartSpec>& runChartSpecs()
         loss.companion = QStringLiteral("val_loss");
         loss.smoothed = true;
         s << loss;
-        ChartSpec tps = chart("throughput", "Throughput", "tokens/s", "tokens_per_s");
+        // Host wait beside throughput: near 0 the GPUs wait for the host (launch-bound), and
+        // a faster GPU would not raise the solid line.
+        ChartSpec tps = chart("throughput", "Throughput (solid) and host wait per step (dotted)", "tokens/s", "tokens_per_s");
+        tps.right = QStringLiteral("host_wait_ms");
+        tps.rightUnit = QStringLiteral("host wait ms");
         tps.predicted = ChartSpec::Predicted::TokensPerS;
         s << tps;
         ChartSpec tf = chart("tflops", "TFLOPS per device (solid) and MFU (dotted)", "TFLOPS", "tflops");
@@ -384,6 +388,11 @@ void MetricChart::sync(const QList<const RunTrace*>& runs, XAxisKind x, double s
             if (graph) graph->setAntialiased(state->count >= 0);
         updatePrediction(g, *run, index);
         ++index;
+    }
+    if (!m_spec.right.isEmpty()) {
+        // The right axis only once a run has its series (CPU runs write no host_wait_ms).
+        yAxis2->setVisible(std::any_of(m_graphs.begin(), m_graphs.end(),
+                                       [](const RunGraphs& rg) { return rg.right && !rg.right->data()->isEmpty(); }));
     }
     const char* xLabel = x == XAxisKind::Step ? "step" : x == XAxisKind::Tokens ? "tokens" : "wall time (s)";
     xAxis->setLabel(QString::fromLatin1(xLabel));

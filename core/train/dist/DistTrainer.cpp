@@ -402,7 +402,7 @@ RunResult DistTrainer::runUnguarded()
         if (std::isfinite(lossValue)) {
             const StepTiming timing{tokensPerStep, seconds, flopsPerToken, g.worldSize, peak};
             StepEvent event = makeStepEvent(step, lossValue, lr, gradNorm, timing, peakMemoryGiB(device));
-            event.hostWaitMs = hostWaitMs;
+            if (device.is_cuda()) event.hostWaitMs = hostWaitMs; // on the CPU nothing runs ahead to wait for
             if (pipelined) event.memStagesGiB = stagePeakMemory(mesh, event.memPeakGiB, device);
             m_events.step(event);
             result.lastLoss = lossValue;

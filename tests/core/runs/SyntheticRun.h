@@ -21,6 +21,7 @@ struct SyntheticRun {
     std::string status = "completed";
     std::string model = "gpt2-small";
     double predictedTokensPerS = 0; // 0: no prediction in run_start
+    double hostWaitMs = -1;         // step events' host_wait_ms; negative: not written (older trainers)
 
     static double loss(int step) { return 4.0 / (1.0 + 0.05 * step) + ((step * 7919) % 13) * 0.001; }
     static double tokensPerS(int step) { return step == 1 ? 1000.0 : 5000.0 + (step % 5) * 10.0; }
@@ -55,6 +56,7 @@ struct SyntheticRun {
             e.set("v", 1).set("event", "step").set("t", 0.5 * s).set("step", s).set("loss", loss(s));
             e.set("lr", 1e-3).set("grad_norm", 1.0 / s).set("tokens", tokens(s)).set("tokens_per_s", tokensPerS(s));
             e.set("tflops", tflops(s)).set("mfu", tflops(s) / 989.0).set("step_ms", 80.0).set("mem_peak_gib", mem(s));
+            if (hostWaitMs >= 0) e.set("host_wait_ms", hostWaitMs);
             out.push_back(e.dump());
             if (evalEvery > 0 && s % evalEvery == 0) {
                 Json ev = Json::object();

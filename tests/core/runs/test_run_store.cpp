@@ -369,6 +369,7 @@ private slots:
         QVERIFY(std::abs(sum.meanTflops.value_or(0) - tflopsSum / 59) < 1e-9);
         QCOMPARE(sum.peakMemGib.value_or(0), memMax);
         QCOMPARE(sum.meanStepMs.value_or(0), 80.0);
+        QVERIFY(!sum.meanHostWaitMs); // this run's events have no host_wait_ms
         const double measured = tpsSum / 59;
         QVERIFY(std::abs(sum.tokensPerSErrorPct.value_or(0) - (5500 - measured) / measured * 100) < 1e-9);
         QVERIFY(std::abs(sum.memErrorPct.value_or(0) - (12.0 - memMax) / memMax * 100) < 1e-9);
@@ -654,6 +655,25 @@ private slots:
         RunStore store(path, noCheck);
         QCOMPARE(store.runById("live")->status, RunStatus::Running);
         QCOMPARE(store.markInterrupted(), 1);
+    }
+
+    void hostWaitIsASeries()
+    {
+        // Trainers since 2026-11-27 write host_wait_ms in every step: stored as a series in
+        // the known order, and its mean (warm-up step left out) in the summary.
+        QTemporaryDir dir;
+        RunStore store(dir.filePath("runs.sqlite").toStdString());
+        SyntheticRun run;
+        run.steps = 12;
+        run.hostWaitMs = 0.25;
+        ingestRun(store, run);
+        const Series wait = store.series(run.runId, "host_wait_ms");
+        QCOMPARE(wait.size(), size_t(12));
+        QCOMPARE(wait.value.back(), 0.25);
+        const std::vector<std::string> names = store.seriesNames(run.runId);
+        const auto at = [&](const char* n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+        QVERIFY(at("host_wait_ms") == at("mem_peak_gib") + 1 && at("host_wait_ms") + 1 == at("val_loss"));
+        QCOMPARE(store.summary(run.runId).meanHostWaitMs.value_or(-1), 0.25);
     }
 
     void exportCsv()

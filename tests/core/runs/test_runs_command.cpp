@@ -155,6 +155,26 @@ private slots:
         QVERIFY(has(r.out, "5,500")); // the prediction, next to the measurement
         QVERIFY2(has(r.out, "checkpoint"), r.out.c_str());
         QVERIFY(has(r.out, "micro_batch=4"));
+        QVERIFY2(!has(r.out, "host wait") && !has(r.out, "launch-bound"), r.out.c_str()); // not in these events
+    }
+
+    void showSaysLaunchBound()
+    {
+        // The host waited 0.5 ms of an 80 ms step for the GPUs: they waited for the host.
+        const std::string db = m_dir.filePath("launch.sqlite").toStdString();
+        SyntheticRun bound, busy;
+        bound.runId = "bound-1";
+        bound.hostWaitMs = 0.5;
+        busy.runId = "busy-1";
+        busy.hostWaitMs = 30.0;
+        QCOMPARE(runs({"import", writeRun(bound, "bound.jsonl"), writeRun(busy, "busy.jsonl"), "--db", db}).code, 0);
+        Result r = runs({"show", "bound-1", "--db", db});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(has(r.out, "host wait (ms)") && has(r.out, "0.50"), r.out.c_str());
+        QVERIFY2(has(r.out, "launch-bound: the host waited 0.50 ms of a 80.0 ms step"), r.out.c_str());
+        r = runs({"show", "busy-1", "--db", db});
+        QVERIFY2(has(r.out, "host wait (ms)") && has(r.out, "30.00"), r.out.c_str());
+        QVERIFY2(!has(r.out, "launch-bound"), r.out.c_str());
     }
 
     void exportCsv()

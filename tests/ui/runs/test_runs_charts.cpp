@@ -42,6 +42,7 @@ private slots:
     void runDialogOptions();
     void gpuMatching();
     void chartsReceiveAndDecimate();
+    void hostWaitAxisOnlyWithData();
     void liveAppendsDrawWhatARebuildDraws();
     void predictionError();
     void runsTableEdits();
@@ -349,6 +350,33 @@ void TestRunsCharts::chartsReceiveAndDecimate()
     QVERIFY(cols > 100);
     QVERIFY2(loss->graph(0)->data()->size() <= 4 * (cols + 2), qPrintable(QString::number(loss->graph(0)->data()->size())));
     QVERIFY(loss->graph(0)->data()->size() > cols); // but a real picture, not a handful
+}
+
+void TestRunsCharts::hostWaitAxisOnlyWithData()
+{
+    // The throughput chart's right axis (host wait, dotted) shows once a run has host_wait_ms,
+    // which only GPU runs write; a CPU run's chart has no empty axis.
+    RunCharts charts;
+    charts.resize(1200, 700);
+    charts.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&charts));
+    charts.setRun(QStringLiteral("cpu"), QStringLiteral("cpu run"), Qt::blue, {});
+    MetricPoints tps, wait;
+    for (int i = 1; i <= 20; ++i) {
+        tps.append(i, i * 8192.0, i * 0.03, 280000.0 + i);
+        wait.append(i, i * 8192.0, i * 0.03, 0.1);
+    }
+    charts.setRunMetrics(QStringLiteral("cpu"), {{QStringLiteral("tokens_per_s"), tps}});
+    charts.replotNow();
+    MetricChart* throughput = charts.chart(QStringLiteral("throughput"));
+    QVERIFY(throughput);
+    QVERIFY(!throughput->yAxis2->visible());
+    charts.setRun(QStringLiteral("gpu"), QStringLiteral("gpu run"), Qt::red, {});
+    charts.setRunMetrics(QStringLiteral("gpu"), {{QStringLiteral("tokens_per_s"), tps}, {QStringLiteral("host_wait_ms"), wait}});
+    charts.replotNow();
+    QVERIFY(throughput->yAxis2->visible());
+    QCOMPARE(throughput->yAxis2->label(), QStringLiteral("host wait ms"));
+    QVERIFY(throughput->yAxis2->range().contains(0.1));
 }
 
 void TestRunsCharts::liveAppendsDrawWhatARebuildDraws()
