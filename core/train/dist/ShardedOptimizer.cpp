@@ -42,6 +42,23 @@ at::Tensor tensorIdsOf(const ParameterLayout& full, int64_t begin, int64_t end, 
 
 } // namespace
 
+void stepWithWholeTensorNorms(const std::vector<NormPiece>& pieces, int64_t tensors, const at::TensorOptions& options,
+                              Mesh& mesh, CommGroup& group, const FlatOptimizer::NormReducer& more, double lr,
+                              const char* what)
+{
+    at::Tensor sums = at::zeros({2, tensors}, options);
+    std::vector<c10::Device> where;
+    for (const NormPiece& p : pieces) {
+        const at::Tensor part = p.optimizer->beginStep();
+        where.push_back(part.device());
+        sums.index_add_(1, p.tensorIds, part.to(sums.device()));
+    }
+    allReduceInPlace(mesh, group, sums, what);
+    if (more) more(sums);
+    for (size_t k = 0; k < pieces.size(); ++k)
+        pieces[k].optimizer->finishStep(lr, sums.index_select(1, pieces[k].tensorIds).to(where[k]));
+}
+
 ShardedOptimizer::ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
                                    at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction)
     : m_mesh(mesh), m_group(group), m_params(std::move(flatParams)), m_grads(std::move(flatGrads)),
@@ -97,20 +114,12 @@ void ShardedOptimizer::stepWithWholeTensorNorms(double lr)
 {
     const int64_t n = m_shard.end - m_deviceEnd;
     if (m_host) m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd, n));
-    const at::Tensor devicePart = m_device ? m_device->beginStep() : at::Tensor();
-    const at::Tensor hostPart = m_host ? m_host->beginStep() : at::Tensor();
-    // [2, P] over the layout's tensors: this rank's pieces added in, then the group's slices
-    // (every rank takes part, an empty slice with zeros), then the hook's ranks.
-    at::Tensor sums = at::zeros({2, m_tensors}, m_params.options());
-    if (m_device) sums.index_add_(1, m_deviceTensorIds, devicePart);
-    if (m_host) sums.index_add_(1, m_hostTensorIds, hostPart.to(sums.device()));
-    allReduceInPlace(m_mesh, m_group, sums, "per-tensor norm all-reduce (LAMB/LARS over ZeRO slices)");
-    if (m_normSum) m_normSum(sums);
-    if (m_device) m_device->finishStep(lr, sums.index_select(1, m_deviceTensorIds));
-    if (m_host) {
-        m_host->finishStep(lr, sums.index_select(1, m_hostTensorIds).to(at::kCPU));
-        m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
-    }
+    std::vector<NormPiece> pieces;
+    if (m_device) pieces.push_back({m_device.get(), m_deviceTensorIds});
+    if (m_host) pieces.push_back({m_host.get(), m_hostTensorIds});
+    meshwork::stepWithWholeTensorNorms(pieces, m_tensors, m_params.options(), m_mesh, m_group, m_normSum, lr,
+                                       "per-tensor norm all-reduce (LAMB/LARS over ZeRO slices)");
+    if (m_host) m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
 }
 
 NamedTensors ShardedOptimizer::states() const

@@ -22,6 +22,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <memory>
+#include <vector>
 
 namespace meshwork {
 
@@ -31,6 +32,21 @@ struct CommGroup;
 // The layout of the elements [begin, end) of a flat buffer: every parameter cut to the part
 // inside, as a 1-D tensor at an offset relative to begin; the decaying prefix follows.
 ParameterLayout sliceLayout(const ParameterLayout& full, int64_t begin, int64_t end);
+
+// LAMB and LARS over slices of tensors (ZeRO-1/2 slices, ZeRO-3 unit shards, their offloaded
+// parts): one optimizer per slice, and for each of its pieces the index of its whole tensor
+// among `tensors` (on the device of the sums).
+struct NormPiece {
+    FlatOptimizer* optimizer;
+    at::Tensor tensorIds;
+};
+// Each piece's squared norms (beginStep) are added at its tensors' indices of a [2, tensors]
+// sum, which is summed over the group (every rank takes part, one without a piece of a tensor
+// with zeros) and then by `more` (tp ranks) if set; every piece is then updated with its whole
+// tensors' norms (finishStep), a host piece with a copy on the host.
+void stepWithWholeTensorNorms(const std::vector<NormPiece>& pieces, int64_t tensors, const at::TensorOptions& sums,
+                              Mesh& mesh, CommGroup& group, const FlatOptimizer::NormReducer& more, double lr,
+                              const char* what);
 
 class ShardedOptimizer {
 public:

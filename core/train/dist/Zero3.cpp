@@ -385,22 +385,15 @@ at::Tensor Zero3::tensorIdsOf(const Unit& u, int64_t begin, int64_t end, c10::De
 
 void Zero3::stepWithWholeTensorNorms(double lr)
 {
-    // As ShardedOptimizer: every piece's squared norms are added at its tensor's index, summed
-    // over the group (a rank without a piece of some tensor adds zeros), and each piece is
-    // updated with its whole tensor's norms.
     const int64_t n = localElements() - m_hostBegin;
     if (!m_hostOpt.empty()) m_hostGrads.copy_(m_grads.narrow(0, m_hostBegin, n));
-    at::Tensor sums = at::zeros({2, static_cast<int64_t>(m_unitOf.size())}, m_grads.options());
-    for (size_t k = 0; k < m_deviceOpt.size(); ++k) sums.index_add_(1, m_deviceTensorIds[k], m_deviceOpt[k]->beginStep());
-    for (size_t k = 0; k < m_hostOpt.size(); ++k)
-        sums.index_add_(1, m_hostTensorIds[k], m_hostOpt[k]->beginStep().to(sums.device()));
-    allReduceInPlace(m_mesh, m_group, sums, "per-tensor norm all-reduce (LAMB/LARS over ZeRO-3 shards)");
-    for (size_t k = 0; k < m_deviceOpt.size(); ++k) m_deviceOpt[k]->finishStep(lr, sums.index_select(1, m_deviceTensorIds[k]));
-    if (m_hostOpt.empty()) return;
-    const at::Tensor hostSums = sums.to(at::kCPU);
-    for (size_t k = 0; k < m_hostOpt.size(); ++k)
-        m_hostOpt[k]->finishStep(lr, hostSums.index_select(1, m_hostTensorIds[k].to(at::kCPU)));
-    if (!m_offloadParams) m_params.narrow(0, m_hostBegin, n).copy_(m_hostParams, /*non_blocking=*/true);
+    std::vector<NormPiece> pieces;
+    for (size_t k = 0; k < m_deviceOpt.size(); ++k) pieces.push_back({m_deviceOpt[k].get(), m_deviceTensorIds[k]});
+    for (size_t k = 0; k < m_hostOpt.size(); ++k) pieces.push_back({m_hostOpt[k].get(), m_hostTensorIds[k]});
+    meshwork::stepWithWholeTensorNorms(pieces, static_cast<int64_t>(m_unitOf.size()), m_grads.options(), m_mesh, m_group,
+                                       {}, lr, "per-tensor norm all-reduce (LAMB/LARS over ZeRO-3 shards)");
+    if (!m_hostOpt.empty() && !m_offloadParams)
+        m_params.narrow(0, m_hostBegin, n).copy_(m_hostParams, /*non_blocking=*/true);
 }
 
 void Zero3::step(double lr)
