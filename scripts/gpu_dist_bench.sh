@@ -7,6 +7,8 @@
 #   ONLY='1gpu|tp|pp' SKIP_PEERS=1 scripts/gpu_dist_bench.sh   # some configurations, no peer
 #   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
 #   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
+#   SET='layouts dp-scaling' SIZES=4 NGPU=4 STEPS=10 \
+#     SKIP='bucket100|4channels|omp1|nooverlap|bf16|independent|b16|repeat' ...   # issue 4 on 4 GPUs
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
@@ -124,6 +126,9 @@ PYEOF
 G="--model gpt2-124m --seq 1024 --micro-batch 8 --precision bf16"
 L="--model llama-1b --seq 2048 --micro-batch 2 --precision bf16"
 NAMES=()
+# SIZES: the rank counts to run (default 2 4, those up to NGPU); SIZES=4 on a 4-GPU machine
+# leaves the 2-GPU rows out so the whole matrix fits one call.
+SIZES=${SIZES:-2 4}
 # ONLY=REGEX runs the configurations whose names match (e.g. ONLY='tp|pp' for a memory check).
 bench() {
   local name=$1 n=$2; shift 2
@@ -143,7 +148,7 @@ layouts() {
   for M in ${MODELS:-gpt2 llama}; do
     if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
     bench "$M-1gpu" 1 $A
-    for n in 2 4; do
+    for n in $SIZES; do
       bench "$M-dp$n" $n $A --dp $n
       bench "$M-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
       bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
@@ -163,7 +168,7 @@ dp_scaling() {
   bench gpt2ga4-1gpu 1 $G --global-batch 32
   bench gpt2b16-1gpu 1 $G16
   bench llamaga4-1gpu 1 $L --global-batch 8
-  for n in 2 4; do
+  for n in $SIZES; do
     bench "gpt2-dp$n" $n $G --dp $n
     bench "gpt2-dp$n-bucket100" $n $G --dp $n --bucket-mb 100
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
@@ -202,7 +207,7 @@ if [ "${SKIP_PEERS:-0}" = 1 ]; then
   echo "skipped (SKIP_PEERS=1)"
 elif [ -f "$PEER" ]; then
   "$PY" "$PEER" --batch 8 --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
-  for n in 2 4; do
+  for n in $SIZES; do
     [ "$n" -le "$NGPU" ] || continue
     RUNNER=(torchrun); command -v torchrun >/dev/null || RUNNER=("$PY" -m torch.distributed.run)
     "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$PEER" --batch 8 --steps 30 2>"$OUT/peer-ddp$n.err" \
@@ -213,7 +218,7 @@ else
 fi
 
 echo "== NCCL all-reduce bandwidth (scripts/nccl_allreduce_bw.py)"
-for n in 2 4; do
+for n in $SIZES; do
   [ "$n" -le "$NGPU" ] || continue
   RUNNER=(torchrun); command -v torchrun >/dev/null || RUNNER=("$PY" -m torch.distributed.run)
   "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$ROOT/scripts/nccl_allreduce_bw.py" 2>"$OUT/nccl-bw$n.err" \
