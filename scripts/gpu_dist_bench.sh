@@ -7,6 +7,7 @@
 #   ONLY='1gpu|tp|pp' SKIP_PEERS=1 scripts/gpu_dist_bench.sh   # some configurations, no peer
 #   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
 #   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
+#   PROFILE='^gpt2-1gpu$|^gpt2-dp4$' ...                        # a kernel timeline of step 3 of these
 #   SET='layouts dp-scaling' SIZES=4 NGPU=4 STEPS=10 \
 #     SKIP='bucket100|4channels|omp1|nooverlap|bf16|independent|b16|repeat' ...   # issue 4 on 4 GPUs
 #
@@ -43,15 +44,18 @@ TRAIN=$(find "$BUILD" -name meshwork-train -type f -perm -u+x | head -1)
 # run NAME NPROC ARGS...: starts NPROC ranks; if one fails the others are stopped.
 run() {
   local name=$1 n=$2; shift 2
-  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0
+  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0 extra=()
   rm -rf "$dir"; mkdir -p "$dir"
+  # PROFILE=REGEX: the matching configurations record step 3 (host ops and kernels, every rank);
+  # rank 0's is summed up in $dir/profile.txt by scripts/profile_summary.py.
+  [[ -n "${PROFILE:-}" && "$name" =~ $PROFILE ]] && extra=(--profile "$dir/trace.json")
   for ((r = 0; r < n; r++)); do
     local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"
     local rank=$r world=$n
     # INDEPENDENT=1: n one-GPU runs side by side (GPU r each), no collectives between them.
     [ "${INDEPENDENT:-0}" = 1 ] && { rank=0; world=1; port=$((port + 1)); }
     RANK=$rank LOCAL_RANK=$r WORLD_SIZE=$world LOCAL_WORLD_SIZE=$world MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$TRAIN" "$@" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
+      "$TRAIN" "$@" "${extra[@]}" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
       > "$dir/rank$r.log" 2>&1 &
     pids+=($!)
   done
@@ -61,6 +65,8 @@ run() {
     if ! wait -n; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
   done
   echo "$rc" > "$dir/rc"
+  [ -f "$dir/trace.json" ] && "$PY" "$ROOT/scripts/profile_summary.py" "$dir/trace.json" 12 > "$dir/profile.txt" 2>&1
+  return 0
 }
 
 summarize() {
@@ -174,6 +180,8 @@ dp_scaling() {
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
+    # NCCL's kernels on a high-priority stream (Megatron's --high-priority-stream-groups).
+    TORCH_NCCL_HIGH_PRIORITY=1 bench "gpt2-dp$n-highprio" $n $G --dp $n
     bench "gpt2-dp$n-bf16reduce" $n $G --dp $n --grad-reduce bf16
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
     bench "gpt2ga4-dp$n-bf16reduce" $n $G --dp $n --global-batch $((32 * n)) --grad-reduce bf16
@@ -200,6 +208,10 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
 done
 echo "== meshwork-train ($STEPS steps each)"
 summarize "${NAMES[@]}" | tee "$OUT/table.txt"
+for name in "${NAMES[@]}"; do
+  [ -f "$OUT/$name/profile.txt" ] || continue
+  echo "== profile of $name, rank 0, step 3 (scripts/profile_summary.py)"; cat "$OUT/$name/profile.txt"
+done
 
 echo "== PyTorch DDP peer (.peers/gpt2_torch.py, GPT-2 124M, batch 8 x 1024 per GPU, bf16, eager)"
 PEER="$ROOT/.peers/gpt2_torch.py"; [ -f "$PEER" ] || PEER="$ROOT/../shared/peers/gpt2_torch.py"

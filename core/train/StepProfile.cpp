@@ -1,40 +1,68 @@
 #include "core/train/StepProfile.h"
 
+#include "core/train/Device.h"
 #include "core/train/TrainError.h"
 
-#include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 namespace meshwork {
 
-StepProfile::StepProfile(const std::string& path, int rank, int64_t firstStep, int64_t lastStep)
+namespace prof = torch::profiler::impl;
+
+StepProfile::StepProfile(const std::string& path, int rank, int64_t firstStep, int64_t lastStep, c10::Device device)
+    : m_device(device)
 {
     if (path.empty() || lastStep < firstStep) return;
     m_path = rank == 0 ? path : path + ".rank" + std::to_string(rank);
     m_step = std::min(firstStep + 2, lastStep);
+    // A path that cannot be written fails now, not after the steps before the recorded one.
+    const std::string tmp = m_path + ".tmp";
+    if (!std::ofstream(tmp))
+        throw TrainError(TrainErrorKind::Io, "--profile: cannot create " + tmp
+                                                 + " (check that its folder exists and is writable)");
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
 }
 
-StepProfile::~StepProfile() = default;
+StepProfile::~StepProfile()
+{
+    if (m_recording) torch::autograd::profiler::disableProfiler(); // a step that threw: drop the trace
+}
 
 void StepProfile::beginStep(int64_t step)
 {
     if (step != m_step) return;
-    m_out = std::make_unique<std::ofstream>(m_path + ".tmp");
-    if (!*m_out) throw TrainError(TrainErrorKind::Io, "--profile: cannot create " + m_path + ".tmp");
-    m_guard = std::make_unique<torch::autograd::profiler::RecordProfile>(*m_out);
+    std::set<prof::ActivityType> activities{prof::ActivityType::CPU};
+    if (m_device.is_cuda()) activities.insert(prof::ActivityType::CUDA);
+    const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
+    torch::autograd::profiler::prepareProfiler(config, activities);
+    torch::autograd::profiler::enableProfiler(config, activities);
+    m_recording = true;
 }
 
-void StepProfile::endStep(int64_t step)
+bool StepProfile::endStep(int64_t step)
 {
-    if (step != m_step || !m_guard) return;
-    m_guard.reset(); // writes the trace
-    m_out->close();
-    const bool ok = static_cast<bool>(*m_out);
-    m_out.reset();
-    if (!ok) throw TrainError(TrainErrorKind::Io, "--profile: writing " + m_path + ".tmp failed");
-    std::filesystem::rename(m_path + ".tmp", m_path);
+    if (step != m_step || !m_recording) return false;
+    m_recording = false;
+    synchronize(m_device); // the step's last kernels (optimizer) end inside the trace
+    const std::unique_ptr<torch::autograd::profiler::ProfilerResult> result = torch::autograd::profiler::disableProfiler();
+    const std::string tmp = m_path + ".tmp";
+    try {
+        result->save(tmp);
+    } catch (const std::exception& e) {
+        throw TrainError(TrainErrorKind::Io, "--profile: writing " + tmp + " failed: " + e.what());
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(tmp, ec))
+        throw TrainError(TrainErrorKind::Io, "--profile: writing " + tmp + " failed (check that its folder exists and is writable)");
+    std::filesystem::rename(tmp, m_path, ec);
+    if (ec) throw TrainError(TrainErrorKind::Io, "--profile: cannot rename " + tmp + " to " + m_path + ": " + ec.message());
+    return true;
 }
 
 } // namespace meshwork

@@ -199,7 +199,7 @@ RunResult Trainer::runUnguarded()
     int64_t lastEval = -1;
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
-    StepProfile profile(c.profilePath, 0, state.step + 1, c.steps);
+    StepProfile profile(c.profilePath, 0, state.step + 1, c.steps, device);
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
         profile.beginStep(step);
         if (m_context.stopping()) {
@@ -263,7 +263,7 @@ RunResult Trainer::runUnguarded()
             m_events.step(event);
             result.lastLoss = lossValue;
         }
-        profile.endStep(step);
+        if (profile.endStep(step)) last = std::chrono::steady_clock::now(); // the trace's save is no step's time
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
             result.lastValLoss = evaluate(step);
             lastEval = step;

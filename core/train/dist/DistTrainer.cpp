@@ -295,7 +295,7 @@ RunResult DistTrainer::runUnguarded()
     resetPeakMemory(device);
     synchronize(device);
     auto last = std::chrono::steady_clock::now();
-    StepProfile profile(c.profilePath, g.rank, state.step + 1, c.steps);
+    StepProfile profile(c.profilePath, g.rank, state.step + 1, c.steps, device);
     for (int64_t step = state.step + 1; step <= c.steps; ++step) {
         profile.beginStep(step);
         // Ranks agree on stopping (the launcher signals them at slightly different times), so
@@ -407,7 +407,7 @@ RunResult DistTrainer::runUnguarded()
             m_events.step(event);
             result.lastLoss = lossValue;
         }
-        profile.endStep(step);
+        if (profile.endStep(step)) last = std::chrono::steady_clock::now(); // the trace's save is no step's time
         if (c.evalEvery > 0 && step % c.evalEvery == 0) {
             result.lastValLoss = evaluate(step);
             synchronize(device);

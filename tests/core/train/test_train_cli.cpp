@@ -159,6 +159,42 @@ private slots:
         QCOMPARE(o.last("step")->find("step")->asNumber(), 3.0);
     }
 
+    void profileWritesOneStepsTrace()
+    {
+        QTemporaryDir dir;
+        const QString trace = dir.filePath("step.json");
+        const Outcome o = runTrainer({"--model", "gpt-nano", "--layers", "1", "--seq", "16", "--micro-batch", "2",
+                                      "--steps", "4", "--threads", "1", "--profile", trace});
+        QCOMPARE(o.exitCode, 0);
+        QFile f(trace);
+        QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(trace + " was not written"));
+        const auto doc = Json::parse(f.readAll().toStdString());
+        QVERIFY2(doc && doc->find("traceEvents"), "the trace is not Chrome trace JSON");
+        // One step's operators: the forward's and the backward's (the autograd engine's), once.
+        int linears = 0, backward = 0;
+        for (const Json& e : doc->find("traceEvents")->asArray()) {
+            const Json* name = e.find("name");
+            if (!name || !name->isString()) continue;
+            if (name->asString() == "aten::linear") ++linears;
+            if (name->asString().rfind("autograd::engine::evaluate_function", 0) == 0) ++backward;
+        }
+        QVERIFY2(linears > 0 && linears < 20, qPrintable(QString("aten::linear ops: %1").arg(linears)));
+        QVERIFY(backward > 0);
+        QCOMPARE(QDir(dir.path()).entryList({"*.tmp"}, QDir::Files).size(), 0);
+    }
+
+    void profileToAMissingFolderIsAnIoError()
+    {
+        QTemporaryDir dir;
+        const Outcome o = runTrainer({"--model", "gpt-nano", "--layers", "1", "--seq", "16", "--steps", "3",
+                                      "--threads", "1", "--profile", dir.filePath("no/such/folder/step.json")});
+        QCOMPARE(o.exitCode, 1);
+        const Json* error = o.last("error");
+        QVERIFY(error);
+        QVERIFY2(QString::fromStdString(error->find("message")->asString()).contains("--profile"),
+                 error->find("message")->asString().c_str());
+    }
+
     void resumeWithoutCheckpointIsAConfigError()
     {
         QTemporaryDir dir;
