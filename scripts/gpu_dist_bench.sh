@@ -180,8 +180,8 @@ dp_scaling() {
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
-    # NCCL's kernels on a normal-priority stream (the trainer's default is a high one).
-    TORCH_NCCL_HIGH_PRIORITY=0 bench "gpt2-dp$n-lowprio" $n $G --dp $n
+    # NCCL's kernels on a high-priority stream (Megatron's --high-priority-stream-groups).
+    TORCH_NCCL_HIGH_PRIORITY=1 bench "gpt2-dp$n-highprio" $n $G --dp $n
     bench "gpt2-dp$n-bf16reduce" $n $G --dp $n --grad-reduce bf16
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
     bench "gpt2ga4-dp$n-bf16reduce" $n $G --dp $n --global-batch $((32 * n)) --grad-reduce bf16

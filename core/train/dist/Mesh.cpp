@@ -18,8 +18,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 
 namespace meshwork {
 
@@ -119,13 +117,7 @@ CommGroup Mesh::makeGroup(const std::string& name, std::vector<int> ranks)
     try {
 #ifdef MESHWORK_WITH_CUDA
         if (m_device == CommDevice::Cuda) {
-            // NCCL's kernels go on a high-priority stream (Megatron's --high-priority-stream-groups):
-            // a collective launched beside the backward's kernels otherwise gets SMs only as
-            // those retire, and a ring stretches to the slowest rank's scheduling. GPT-2 124M on
-            // 4 H200s, bucketed all-reduce during backward: 84% scaling on a normal stream, 100%
-            // on a high one (docs/bench). TORCH_NCCL_HIGH_PRIORITY=0 keeps the normal stream.
-            const char* priority = std::getenv("TORCH_NCCL_HIGH_PRIORITY");
-            auto opts = c10d::ProcessGroupNCCL::Options::create(!(priority && std::string(priority) == "0"));
+            auto opts = c10d::ProcessGroupNCCL::Options::create();
             opts->timeout = m_timeout;
             g.backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, g.index, g.size(), opts);
             return g;
