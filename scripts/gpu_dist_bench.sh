@@ -52,8 +52,10 @@ run() {
     local rank=$r world=$n
     # INDEPENDENT=1: n one-GPU runs side by side (GPU r each), no collectives between them.
     [ "${INDEPENDENT:-0}" = 1 ] && { rank=0; world=1; port=$((port + 1)); }
+    # PIN=1: each rank on its own block of nproc/n cores (taskset), away from the other ranks.
+    local pin=(); [ "${PIN:-0}" = 1 ] && { local per=$(( $(nproc) / n )); pin=(taskset -c "$((r * per))-$((r * per + per - 1))"); }
     RANK=$rank LOCAL_RANK=$r WORLD_SIZE=$world LOCAL_WORLD_SIZE=$world MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
-      "$TRAIN" "$@" "${extra[@]}" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
+      "${pin[@]}" "$TRAIN" "$@" "${extra[@]}" --device cuda --steps "$STEPS" --events "$ev" --collective-timeout "${COLLECTIVE_TIMEOUT:-300}" \
       > "$dir/rank$r.log" 2>&1 &
     pids+=($!)
   done
@@ -174,6 +176,7 @@ dp_scaling() {
   # Host interference alone: one-GPU runs on every GPU at once, no collectives.
   INDEPENDENT=1 bench gpt2-1gpu-x2-independent 2 $G
   INDEPENDENT=1 bench gpt2-1gpu-x4-independent 4 $G
+  INDEPENDENT=1 PIN=1 bench gpt2-1gpu-x4-independent-pinned 4 $G
   bench gpt2ga4-1gpu 1 $G --global-batch 32
   bench gpt2b16-1gpu 1 $G16
   bench llamaga4-1gpu 1 $L --global-batch 8
@@ -183,8 +186,12 @@ dp_scaling() {
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
-    # NCCL's kernels on a high-priority stream (Megatron's --high-priority-stream-groups).
+    # NCCL's kernels on a high-priority stream (Megatron's --high-priority-stream-groups), with
+    # the Simple protocol only, and on 8 channels (SMs) instead of NCCL's choice.
     TORCH_NCCL_HIGH_PRIORITY=1 bench "gpt2-dp$n-highprio" $n $G --dp $n
+    NCCL_PROTO=Simple bench "gpt2-dp$n-simple" $n $G --dp $n
+    NCCL_MAX_NCHANNELS=8 bench "gpt2-dp$n-8channels" $n $G --dp $n
+    PIN=1 bench "gpt2-dp$n-pinned" $n $G --dp $n
     bench "gpt2-dp$n-bf16reduce" $n $G --dp $n --grad-reduce bf16
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
     bench "gpt2ga4-dp$n-bf16reduce" $n $G --dp $n --global-batch $((32 * n)) --grad-reduce bf16

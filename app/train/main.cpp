@@ -81,6 +81,9 @@ int main(int argc, char** argv)
         DistTrainer distributed(config, dist, context, *events);
         return exitCode(distributed.run());
     }
+    // One process still takes its GPU from --local-rank or $LOCAL_RANK (a single rank that a
+    // launcher placed on GPU 2, or several one-GPU runs side by side), not always GPU 0.
+    context.groups.localRank = dist.localRank;
     Trainer trainer(config, context, *events);
     const RunResult result = trainer.run();
     return exitCode(result);
