@@ -98,7 +98,7 @@ for name in names:
     spread = (max(every) - min(every)) / tps if tps else 0
     waits = [e["host_wait_ms"] for e in s0[3:] if "host_wait_ms" in e]
     wait = statistics.median(waits) if waits else None
-    if name.endswith("-independent"):
+    if "-independent" in name:
         # One-GPU runs side by side: each rank's own tokens/s, the median over the runs.
         tps = n * statistics.median(statistics.median(e["tokens_per_s"] for e in ranks[r][3:]) for r in ranks)
     mem = [max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0) for r in sorted(ranks)]
@@ -108,7 +108,7 @@ for name in names:
     per = tps / n
     if n == 1 and model not in base: base[model] = per # a repeated 1-GPU run scales against the first
     eff = per / base[model] if model in base else None
-    if ptps and not name.endswith("-independent"): ptps /= n
+    if ptps and "-independent" not in name: ptps /= n
     rows.append((name, n, per, eff, mem, ptps, pmem, None, spread, wait))
 # Memory: the allocator's peak (mem_peak_gib) against the planner's figure for the same stage
 # without CUDA context and reserve (run_start "predicted".mem_gib); error = predicted/measured - 1.

@@ -341,9 +341,12 @@ RunResult DistTrainer::runUnguarded()
             Json overlap = Json::object();
             overlap.set("level", "info").set("gradient_buckets", sync.bucketCount());
             overlap.set("buckets_started_during_backward", sync.bucketsStartedDuringBackward());
+            overlap.set("gradient_collectives", sync.collectivesLastStep());
             overlap.set("message", std::to_string(sync.bucketsStartedDuringBackward()) + " of "
                                        + std::to_string(sync.bucketCount())
-                                       + " gradient buckets started their reduction during backward");
+                                       + " gradient buckets started their reduction during backward ("
+                                       + std::to_string(sync.collectivesLastStep())
+                                       + " collectives: buckets ready together go as one)");
             m_events.write("log", overlap);
         }
         if (zero3Units) zero3Units->finishBackward();

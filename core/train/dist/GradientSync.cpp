@@ -30,7 +30,7 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
     const int64_t total = m_grads.numel();
     if (mode == Mode::AllReduce) {
         const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
-        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per), 0, 0, false, {}, {}});
+        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per)});
     }
     m_bucketsOfParam.resize(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
@@ -60,8 +60,9 @@ void GradientSync::armFor(int backwards)
     m_accumulationsLeft.assign(m_bucketsOfParam.size(), backwards);
     for (auto& b : m_buckets) {
         b.pending = b.params;
-        b.work.reset();
+        b.started = false;
     }
+    m_flights.clear();
 }
 
 void GradientSync::holdBack(const std::vector<bool>& rewrittenAfterBackward)
@@ -74,25 +75,36 @@ void GradientSync::holdBack(const std::vector<bool>& rewrittenAfterBackward)
 void GradientSync::onAccumulated(size_t param)
 {
     if (m_armedBackwards == 0 || --m_accumulationsLeft[param] != 0) return;
+    std::vector<size_t> ready;
     for (size_t k : m_bucketsOfParam[param]) {
         Bucket& b = m_buckets[k];
-        if (--b.pending == 0 && !b.work && !b.heldBack) {
-            start(b);
-            ++m_startedEarly;
-        }
+        if (--b.pending == 0 && !b.started && !b.heldBack) ready.push_back(k);
     }
+    m_startedEarly += static_cast<int>(ready.size());
+    startRuns(ready);
 }
 
-void GradientSync::start(Bucket& b)
+void GradientSync::startRuns(const std::vector<size_t>& ready)
 {
     at::NoGradGuard noGrad;
-    const at::Tensor part = m_grads.narrow(0, b.begin, b.end - b.begin);
-    b.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
-    std::vector<at::Tensor> t{b.sent};
-    c10d::AllreduceOptions opts;
-    opts.reduceOp = c10d::ReduceOp::SUM;
-    opts.timeout = m_mesh.timeout();
-    b.work = m_group.backend->allreduce(t, opts);
+    for (size_t i = 0; i < ready.size();) {
+        size_t j = i;
+        while (j + 1 < ready.size() && ready[j + 1] == ready[j] + 1) ++j;
+        Flight f;
+        f.first = ready[i];
+        f.last = ready[j];
+        for (size_t k = f.first; k <= f.last; ++k) m_buckets[k].started = true;
+        const int64_t begin = m_buckets[f.first].begin, end = m_buckets[f.last].end;
+        const at::Tensor part = m_grads.narrow(0, begin, end - begin);
+        f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+        std::vector<at::Tensor> t{f.sent};
+        c10d::AllreduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        opts.timeout = m_mesh.timeout();
+        f.work = m_group.backend->allreduce(t, opts);
+        m_flights.push_back(std::move(f));
+        i = j + 1;
+    }
 }
 
 double GradientSync::gradientScale() const
@@ -105,14 +117,19 @@ void GradientSync::finish()
     if (m_group.trivial()) return;
     at::NoGradGuard noGrad;
     if (m_mode == Mode::AllReduce) {
-        for (auto& b : m_buckets)
-            if (!b.work) start(b);
-        for (auto& b : m_buckets) {
-            m_mesh.wait(b.work, m_group, "gradient all-reduce");
-            b.work.reset();
-            if (b.sent.scalar_type() != m_grads.scalar_type()) m_grads.narrow(0, b.begin, b.end - b.begin).copy_(b.sent);
-            b.sent = at::Tensor();
+        std::vector<size_t> left;
+        for (size_t k = 0; k < m_buckets.size(); ++k)
+            if (!m_buckets[k].started) left.push_back(k);
+        startRuns(left);
+        for (Flight& f : m_flights) {
+            m_mesh.wait(f.work, m_group, "gradient all-reduce");
+            if (f.sent.scalar_type() != m_grads.scalar_type()) {
+                const int64_t begin = m_buckets[f.first].begin, end = m_buckets[f.last].end;
+                m_grads.narrow(0, begin, end - begin).copy_(f.sent);
+            }
         }
+        m_collectivesLastStep = static_cast<int>(m_flights.size());
+        m_flights.clear();
         m_armedBackwards = 0;
         return;
     }

@@ -72,20 +72,25 @@ struct RunOutput {
     std::vector<double> losses;
     std::vector<float> params;
     QString log;
-    int buckets = -1, bucketsStartedEarly = -1; // rank 0's first step (GradientSync)
+    // Rank 0's first step (GradientSync): buckets, those started during backward, and the
+    // collectives they went in (buckets ready together go as one).
+    int buckets = -1, bucketsStartedEarly = -1, collectives = -1;
 };
 
 // The log event that reports how many gradient buckets started during backward.
-std::pair<int, int> bucketOverlap(const QString& path)
+void readBucketOverlap(const QString& path, RunOutput& out)
 {
     QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {-1, -1};
+    if (!f.open(QIODevice::ReadOnly)) return;
     for (const QByteArray& line : f.readAll().split('\n')) {
         auto j = Json::parse(line.toStdString());
         const Json* early = j && j->isObject() ? j->find("buckets_started_during_backward") : nullptr;
-        if (early) return {int(j->find("gradient_buckets")->asNumber()), int(early->asNumber())};
+        if (!early) continue;
+        out.buckets = int(j->find("gradient_buckets")->asNumber());
+        out.bucketsStartedEarly = int(early->asNumber());
+        out.collectives = int(j->find("gradient_collectives")->asNumber());
+        return;
     }
-    return {-1, -1};
 }
 
 } // namespace
@@ -163,7 +168,7 @@ RunOutput TestDistEquivalence::distributed(const QString& model, int nproc, cons
     if (!ok) return out;
     out.losses = stepLosses(dir + "/events.jsonl");
     out.params = readFloats(dir + "/params.bin", 0);
-    std::tie(out.buckets, out.bucketsStartedEarly) = bucketOverlap(dir + "/events.jsonl");
+    readBucketOverlap(dir + "/events.jsonl", out);
     return out;
 }
 
@@ -208,6 +213,7 @@ void TestDistEquivalence::matchesSingleProcess_data()
         // Small buckets, so that the dp reduction of split models overlaps the backward pass in
         // many buckets (checked below: all of them without sp, those without sp-partial
         // gradients with it, those without the tied embedding under pp).
+        {"dp2-buckets", {"--dp", "2", "--bucket-mb", "0.01"}},
         {"dp2xtp2-buckets", {"--dp", "2", "--tp", "2", "--bucket-mb", "0.01"}},
         {"dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--bucket-mb", "0.01"}},
         {"dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--bucket-mb", "0.01"}},
@@ -232,8 +238,12 @@ void TestDistEquivalence::matchesSingleProcess()
     const RunOutput got = distributed(model, nproc, extra);
     QVERIFY2(int(got.losses.size()) == kSteps, qPrintable("distributed run failed: " + got.log));
     if (extra.contains("--bucket-mb")) {
-        qInfo("%d of %d gradient buckets started during backward", got.bucketsStartedEarly, got.buckets);
+        qInfo("%d of %d gradient buckets started during backward, in %d collectives", got.bucketsStartedEarly,
+              got.buckets, got.collectives);
         QVERIFY2(got.buckets > 4, "expected many small buckets");
+        // The embedding spans several buckets that become ready together (or are held back
+        // together): they go as one collective, and the losses below still match.
+        QVERIFY2(got.collectives > 0 && got.collectives < got.buckets, "buckets ready together were not coalesced");
         // Held back for finishBackward(): sp-partial replicated gradients, and under pp the tied
         // embedding's (gpt-nano ties its head to wte, llama-nano does not).
         if (extra.contains("--sp") || (extra.contains("--pp") && model == "gpt-nano"))
@@ -275,6 +285,8 @@ void TestDistEquivalence::bf16GradReduceStaysClose_data()
 {
     QTest::addColumn<QStringList>("extra");
     QTest::newRow("dp2") << QStringList{"--dp", "2"};
+    // Small buckets: the bf16 copies of coalesced buckets are written back where they belong.
+    QTest::newRow("dp2-buckets") << QStringList{"--dp", "2", "--bucket-mb", "0.01"};
     QTest::newRow("zero2-dp2") << QStringList{"--dp", "2", "--zero", "2"};
     QTest::newRow("zero3-dp2") << QStringList{"--dp", "2", "--zero", "3"};
 }
