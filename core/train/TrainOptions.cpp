@@ -38,7 +38,7 @@ const std::vector<OptionSpec>& trainOptions()
         {"run-id", "ID", "the run's id in events and checkpoints"},
         {"skip-nonfinite", "", "skip a step whose loss or gradients are NaN/inf instead of failing"},
         {"threads", "N", "CPU threads for LibTorch (default: LibTorch's choice)"},
-        {"profile", "FILE", "write a Chrome trace of the ops of the run's third step to FILE (rank N: FILE.rankN)"},
+        {"profile", "FILE", "write a Chrome trace of the run's third step (ops; on a GPU also kernels) to FILE (rank N: FILE.rankN)"},
         {"dump-reference", "DIR", "(testing) write initial weights, one batch, loss and gradients to DIR and stop"},
         {"help", "", "print this help"},
     };
