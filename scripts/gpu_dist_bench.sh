@@ -9,7 +9,7 @@
 #   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
 #   PROFILE='^gpt2-1gpu$|^gpt2-dp4$' ...                        # and a kernel timeline of these
 #   SET='layouts dp-scaling' SIZES=4 NGPU=4 STEPS=10 \
-#     SKIP='bucket100|4channels|omp1|nooverlap|bf16|independent|b16|repeat' ...   # issue 4 on 4 GPUs
+#     SKIP='bucket100|channels|omp1|nooverlap|bf16|independent|b16|highprio|simple|pinned' ...   # issue 4 on 4 GPUs
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
