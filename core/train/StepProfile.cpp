@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -38,7 +39,13 @@ void StepProfile::beginStep(int64_t step)
 {
     if (step != m_step) return;
     std::set<prof::ActivityType> activities{prof::ActivityType::CPU};
-    if (m_device.is_cuda()) activities.insert(prof::ActivityType::CUDA);
+    if (m_device.is_cuda())
+        activities.insert(prof::ActivityType::CUDA);
+    else
+        // Kineto looks for GPUs whatever it records, and on a machine without a CUDA driver
+        // prints "ERROR ... gpuGetDeviceCount failed" although the trace is fine. Quiet unless
+        // the user set a level; writing the file is checked here.
+        setenv("KINETO_LOG_LEVEL", "5", 0);
     const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
     torch::autograd::profiler::prepareProfiler(config, activities);
     torch::autograd::profiler::enableProfiler(config, activities);
