@@ -73,6 +73,7 @@ struct PlanMemoryTerms {
     bool reduceScatterOutput = false; // meshwork ZeRO-2/3: the reduce-scatter output shard
     bool meshworkUnits = false; // meshwork ZeRO-3: parameter units gathered one at a time (Zero3.h)
     double logits = 0;          // last stage
+    double stageOutput = 0;     // meshwork pp: a forward's output, held until its backward
     double commNoGather = 0;    // buffers other than ZeRO-3's gathered layers
     int64_t microBatches = 1;
 };
@@ -91,6 +92,11 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     t.reduceScatterOutput = target == Target::Meshwork && plan.zero >= 2 && plan.dp > 1;
     t.meshworkUnits = target == Target::Meshwork && plan.zero >= 3;
     t.logits = logitsBytes(model, plan, target);
+    // Our pipeline (core/train/dist/PipelineRunner) keeps every forward's output, the fp32
+    // hidden state it sends on ([b, s/t, h] under sp), until that micro-batch's backward calls
+    // backward() on it; no layer of the stage saves it. Megatron frees the output's data once
+    // it is sent (deallocate_output_tensor).
+    if (target == Target::Meshwork && plan.pp > 1) t.stageOutput = 4 * x.s * x.b * x.h / (x.sp ? x.t : 1);
     t.commNoGather = commBuffers(model, plan, target, ModelStateMemory{});
     t.microBatches = plan.microBatches();
     return t;
@@ -98,8 +104,13 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
 
 double stageActivations(const PlanMemoryTerms& t, const Plan& plan, int64_t layers, int stage)
 {
-    double a = t.perLayer * double(layers) * inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);
+    const double inFlight = inFlightMicroBatches(plan.pp, plan.vpp, t.microBatches, stage);
+    double a = t.perLayer * double(layers) * inFlight;
     if (layers > 0) a += t.workingLayer;
+    // Held outputs: one per chunk and micro-batch in flight, but the last virtual stage's
+    // output is the loss (on the last rank, at most one of its chunks in flight is that one).
+    const double vpp = std::max(1, plan.vpp);
+    a += t.stageOutput * std::max(0.0, inFlight * vpp - (stage == plan.pp - 1 ? 1.0 : 0.0));
     return a;
 }
 

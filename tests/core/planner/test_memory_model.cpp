@@ -172,14 +172,52 @@ private slots:
         const auto& s = e.memory.stages;
         QVERIFY(s[0].activations > s[1].activations && s[1].activations > s[2].activations
                 && s[2].activations > s[3].activations);
-        QVERIFY(near(s[0].activations / s[3].activations, 4.0));
-        QVERIFY(near(s[1].activations / s[3].activations, 3.0));
+        // Our pipeline also keeps each forward's fp32 output [b, s, h] until its backward: one
+        // per micro-batch in flight, none on the last stage, whose output is the loss.
+        const double held = t == Target::Meshwork ? 4.0 * 1 * 4096 * 4096 / (1024.0 * 1024 * 1024) : 0;
+        QVERIFY(near((s[0].activations - 4 * held) / s[3].activations, 4.0));
+        QVERIFY(near((s[1].activations - 3 * held) / s[3].activations, 3.0));
         // Embedding on the first stage, head and logits on the last.
         QVERIFY(s[0].weights > s[1].weights);
         QVERIFY(s[3].weights > s[1].weights);
         QCOMPARE(s[0].logits, 0.0);
         QVERIFY(s[3].logits > 0);
         QCOMPARE(e.memory.fullestStage, 0);
+    }
+
+    // The allocator's peak per pipeline stage as meshwork-train measured it on 4 and 2 H200s
+    // (bf16, docs/bench: gpu-h200x4-issue4-dist.txt call 6, gpu-h200x2-dp-study.txt call 5):
+    // every stage's prediction stays within the issue's 10%.
+    void pipelineStagesMatchMeasuredPeaks_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("pp");
+        QTest::addColumn<int>("microBatch");
+        QTest::addColumn<int>("seq");
+        QTest::addColumn<QList<double>>("measured");
+        QTest::newRow("gpt2 pp4") << "gpt2-124m" << 4 << 8 << 1024 << QList<double>{3.79, 2.69, 2.06, 6.46};
+        QTest::newRow("llama-1b pp4") << "llama-1b" << 4 << 2 << 2048 << QList<double>{14.88, 9.43, 7.80, 16.19};
+        QTest::newRow("gpt2 pp2") << "gpt2-124m" << 2 << 8 << 1024 << QList<double>{4.10, 7.41};
+        QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2 << 2048 << QList<double>{18.89, 21.86};
+    }
+    void pipelineStagesMatchMeasuredPeaks()
+    {
+        QFETCH(QString, name);
+        QFETCH(int, pp);
+        QFETCH(int, microBatch);
+        QFETCH(int, seq);
+        QFETCH(QList<double>, measured);
+        // gpu_dist_bench.sh: 4 micro-batches per stage and step.
+        Plan p = plan(1, 1, pp, microBatch, int64_t(microBatch) * 4 * pp, seq);
+        p.precision = Precision::Bf16;
+        const Estimate e = estimate(model(name.toUtf8().constData()), cluster("h200", 1, pp), p, Target::Meshwork);
+        QCOMPARE(int(e.memory.stages.size()), pp);
+        for (int i = 0; i < pp; ++i) {
+            const double predicted = e.memory.stages[size_t(i)].allocated();
+            qInfo("stage %d: predicted %.2f GiB, measured %.2f (%+.1f%%)", i, predicted, measured[i],
+                  100 * (predicted / measured[i] - 1));
+            QVERIFY(std::abs(predicted / measured[i] - 1) < 0.10);
+        }
     }
 
     void everyStageAsComputedAlone()
