@@ -208,6 +208,9 @@ tp_host() {
   TORCH_NCCL_TRACE_BUFFER_SIZE=0 bench gpt2-tp2-noflightrecorder 2 $G --tp 2 --global-batch 8
   TORCH_NCCL_AVOID_RECORD_STREAMS=1 bench gpt2-tp2-norecordstream 2 $G --tp 2 --global-batch 8
 }
+# The first run on a fresh machine is slower (28.9 against 26.8 ms a step for GPT-2 on one
+# H200, docs/bench call 5): a short unreported run first, on every GPU.
+[ "${WARMUP:-1}" = 1 ] && STEPS=6 INDEPENDENT=1 run warmup "$NGPU" $G
 for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
   case $set in
     layouts) layouts ;;
