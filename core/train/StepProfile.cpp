@@ -32,7 +32,12 @@ StepProfile::StepProfile(const std::string& path, int rank, int64_t firstStep, i
 
 StepProfile::~StepProfile()
 {
-    if (m_recording) torch::autograd::profiler::disableProfiler(); // a step that threw: drop the trace
+    if (!m_recording) return;
+    try {
+        torch::autograd::profiler::disableProfiler(); // a step that threw: drop the trace
+    } catch (...) {
+        // Already unwinding from the step's error; that one is what the run reports.
+    }
 }
 
 void StepProfile::beginStep(int64_t step)
