@@ -192,6 +192,10 @@ dp_scaling() {
     NCCL_PROTO=Simple bench "gpt2-dp$n-simple" $n $G --dp $n
     NCCL_MAX_NCHANNELS=8 bench "gpt2-dp$n-8channels" $n $G --dp $n
     PIN=1 bench "gpt2-dp$n-pinned" $n $G --dp $n
+    # NCCL 2.27's CTA policies: as few CTAs (SMs) as keep its bandwidth (1), or none where it can (2).
+    NCCL_CTA_POLICY=1 bench "gpt2-dp$n-ctaefficiency" $n $G --dp $n
+    NCCL_CTA_POLICY=2 bench "gpt2-dp$n-ctazero" $n $G --dp $n
+    NCCL_CTA_POLICY=1 bench "llama-dp$n-ctaefficiency" $n $L --dp $n
     bench "gpt2-dp$n-bf16reduce" $n $G --dp $n --grad-reduce bf16
     bench "gpt2ga4-dp$n" $n $G --dp $n --global-batch $((32 * n))
     bench "gpt2ga4-dp$n-bf16reduce" $n $G --dp $n --global-batch $((32 * n)) --grad-reduce bf16
