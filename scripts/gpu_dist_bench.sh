@@ -204,6 +204,27 @@ dp_scaling() {
   done
   bench gpt2-1gpu-repeat 1 $G # drift of the card over the set
 }
+# SET=dp-sms: the backward's GEMMs beside NCCL's kernels. The embedding's lookup gradient as
+# gathered rows (the default where it is fewer bytes) against one dense all-reduce; NCCL held
+# to K CTAs (SMs) with the GEMMs told to leave K SMs to it (MESHWORK_GEMM_SM_CARVEOUT).
+dp_sms() {
+  for M in gpt2 llama; do
+    if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+    bench "$M-1gpu" 1 $A
+    for n in $SIZES; do
+      bench "$M-dp$n" $n $A --dp $n
+      bench "$M-dp$n-dense" $n $A --dp $n --embedding-grad dense
+      NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
+      for k in 8 16; do
+        NCCL_MIN_CTAS=$k NCCL_MAX_CTAS=$k MESHWORK_GEMM_SM_CARVEOUT=$k bench "$M-dp$n-cta$k-carve$k" $n $A --dp $n
+      done
+      MESHWORK_GEMM_SM_CARVEOUT=16 bench "$M-dp$n-carve16" $n $A --dp $n
+    done
+    bench "$M-1gpu-repeat" 1 $A
+  done
+  NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,TUNING bench "gpt2-dp$n-ncclinfo" $n $G --dp $n
+  grep -h -m6 -i "channels\|CTA" "$OUT/gpt2-dp$n-ncclinfo/rank0.log" || true
+}
 # SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
 # c10d's per-collective host work with its flight recorder off, and without recordStream.
 tp_host() {
@@ -220,7 +241,8 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     layouts) layouts ;;
     dp-scaling) dp_scaling ;;
     tp-host) tp_host ;;
-    *) echo "SET must be layouts, dp-scaling or tp-host (got $set)"; exit 2 ;;
+    dp-sms) dp_sms ;;
+    *) echo "SET must be layouts, dp-scaling, dp-sms or tp-host (got $set)"; exit 2 ;;
   esac
 done
 echo "== meshwork-train ($STEPS steps each)"

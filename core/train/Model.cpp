@@ -205,7 +205,14 @@ at::Tensor TransformerModel::hidden(const at::Tensor& idx)
                          + std::to_string(m_spec.maxSeq));
     const int head = static_cast<int>(m_layers.size()) + 1;
     if (m_hooks) m_hooks->enter(0);
-    at::Tensor x = at::embedding(m_wte, idx);
+    at::Tensor x;
+    if (m_lookupSink && at::GradMode::is_enabled()) {
+        // The looked-up rows are a leaf of their own: their gradient goes to the sink.
+        x = at::embedding(m_wte.detach(), idx).requires_grad_(true);
+        x.register_hook([sink = m_lookupSink, idx](const at::Tensor& g) { sink->lookupGradient(idx, g); });
+    } else {
+        x = at::embedding(m_wte, idx);
+    }
     if (m_wpe.defined()) x = x + m_wpe.narrow(0, 0, T);
     if (m_hooks) x = m_hooks->leave(0, x);
     if (m_spec.positionKind == PositionKind::Rope) {

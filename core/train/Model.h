@@ -30,6 +30,15 @@ public:
     virtual at::Tensor leave(int unit, const at::Tensor& out) = 0;
 };
 
+// Takes the gradient of the token-embedding lookup's output, [B, T, C] with the ids [B, T]
+// that were looked up, in place of the dense [V, C] gradient that embedding's backward would
+// add into wte's. Data parallelism gathers these rows from every rank (EmbeddingRowSync.h).
+class LookupGradientSink {
+public:
+    virtual ~LookupGradientSink() = default;
+    virtual void lookupGradient(const at::Tensor& ids, const at::Tensor& rows) = 0;
+};
+
 class TransformerModel {
 public:
     TransformerModel(const ModelSpec& spec, Recompute recompute, c10::Device device);
@@ -47,6 +56,9 @@ public:
     void zeroGrad();
     // Not owned; null (the default) runs every unit with its parameters resident.
     void setUnitHooks(ParameterUnitHooks* hooks) { m_hooks = hooks; }
+    // Not owned; null (the default) leaves the lookup's gradient to autograd. While set, wte
+    // gets no gradient from the lookup (the head's, when tied, still comes through autograd).
+    void setLookupSink(LookupGradientSink* sink) { m_lookupSink = sink; }
     at::Tensor& flatParams() { return m_flatParams; }
     at::Tensor& flatGrads() { return m_flatGrads; }
     const at::Tensor& flatParams() const { return m_flatParams; }
@@ -84,6 +96,7 @@ private:
     std::vector<Layer> m_layers;
     at::Tensor m_cos, m_sin; // RoPE tables [T, hd] in the compute type
     ParameterUnitHooks* m_hooks = nullptr;
+    LookupGradientSink* m_lookupSink = nullptr;
 };
 
 } // namespace meshwork

@@ -18,6 +18,8 @@ const std::vector<OptionSpec>& distOptions()
         {"master-port", "PORT", "port of rank 0's rendezvous store (default: $MASTER_PORT or 29500)"},
         {"collective-timeout", "S", "seconds before a collective or the rendezvous gives up (default 300)"},
         {"bucket-mb", "X", "gradient all-reduce bucket size in MB (default 25)"},
+        {"embedding-grad", "MODE", "data parallelism reduces the token embedding's lookup gradient as gathered rows "
+                                   "(rows), as one dense matrix (dense), or whichever moves fewer bytes (auto, the default)"},
         {"dump-params", "FILE", "(testing) write the final fp32 parameters, single-process layout, to FILE"},
     };
     return o;
@@ -92,6 +94,11 @@ DistConfig parseDistConfig(const ParsedArgs& a, const EnvLookup& env)
     if (flags) c.source = "flags";
     if (a.has("collective-timeout")) c.collectiveTimeoutS = toNumber("--collective-timeout", a.value("collective-timeout"), 0.001);
     if (a.has("bucket-mb")) c.bucketMb = toNumber("--bucket-mb", a.value("bucket-mb"), 0.0001);
+    if (a.has("embedding-grad")) {
+        c.embeddingGrad = a.value("embedding-grad");
+        if (c.embeddingGrad != "auto" && c.embeddingGrad != "rows" && c.embeddingGrad != "dense")
+            throw SpecError("--embedding-grad must be auto, rows or dense (got \"" + c.embeddingGrad + "\")");
+    }
     c.dumpParams = a.value("dump-params");
 
     if (c.rank >= c.worldSize)

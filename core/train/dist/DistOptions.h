@@ -25,12 +25,17 @@ struct DistConfig {
     int masterPort = 29500;
     double collectiveTimeoutS = 300;  // every collective and the rendezvous; then an `error` of kind comm
     double bucketMb = 25;             // gradient all-reduce bucket (PyTorch DDP's default 25 MB)
+    // How data parallelism reduces the token embedding's lookup gradient: "rows" gathers the
+    // looked-up rows (EmbeddingRowSync.h), "dense" all-reduces the [V, C] gradient, "auto"
+    // takes rows where they are fewer bytes.
+    std::string embeddingGrad = "auto";
     std::string dumpParams;           // write the final parameters (full single-process layout) here
     std::string source = "defaults";  // "flags", "torchrun", "slurm" or "defaults": for the run_start log
     bool distributed() const { return worldSize > 1; }
 };
 
-// --rank --world-size --local-rank --master-addr --master-port --collective-timeout --bucket-mb --dump-params
+// --rank --world-size --local-rank --master-addr --master-port --collective-timeout --bucket-mb
+// --embedding-grad --dump-params
 const std::vector<OptionSpec>& distOptions();
 
 using EnvLookup = std::function<const char*(const char*)>;

@@ -15,6 +15,7 @@
 #include "core/train/PlannerPrediction.h"
 #include "core/train/TokenData.h"
 #include "core/train/dist/DistCheckpoint.h"
+#include "core/train/dist/EmbeddingRowSync.h"
 #include "core/train/dist/GradientSync.h"
 #include "core/train/dist/TpNormSum.h"
 #include "core/train/dist/Mesh.h"
@@ -31,6 +32,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -176,9 +178,26 @@ RunResult DistTrainer::runUnguarded()
     // ZeRO-3 reduce-scatters each unit's gradients itself: the sync gets a group of one.
     CommGroup unsynced;
     unsynced.ranks = {g.rank};
+    // The token embedding's lookup gradient as gathered rows (EmbeddingRowSync.h): data
+    // parallelism over the whole model whose gradients are all-reduced (ZeRO 0 and 1).
+    std::unique_ptr<EmbeddingRowSync> rowSync;
+    std::vector<bool> reducedElsewhere(params.size(), false);
+    if (whole && !zero2 && !dpGroup.trivial() && m_dist.embeddingGrad != "dense") {
+        const ParamInfo* wte = layout.find("wte");
+        const bool fewer = EmbeddingRowSync::fewerBytes(B * T * microBatches, wte->shape[0], dpGroup.size());
+        if (m_dist.embeddingGrad == "rows" || fewer) {
+            rowSync = std::make_unique<EmbeddingRowSync>(mesh, dpGroup,
+                                                         flatGrads.narrow(0, wte->offset, wte->numel()).view(wte->shape));
+            whole->setLookupSink(rowSync.get());
+            // Untied, nothing else gives wte a gradient: its rows are all there is to reduce.
+            if (!c.model.tiedEmbeddings)
+                for (size_t i = 0; i < params.size(); ++i) reducedElsewhere[i] = layout.params[i].name == "wte";
+        }
+    }
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
                       zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce,
-                      reduceType);
+                      reduceType, reducedElsewhere);
+    if (const char* sms = std::getenv("MESHWORK_GEMM_SM_CARVEOUT")) sync.setGemmSmCarveout(device, std::atoi(sms));
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
                                           : ShardRange{0, layout.totalElements};
@@ -331,17 +350,20 @@ RunResult DistTrainer::runUnguarded()
                 }
                 lossSum += loss.detach().to(at::kFloat);
                 sync.arm(mb == microBatches - 1);
+                if (rowSync) rowSync->arm(mb == microBatches - 1);
                 (loss * ((fp16 ? state.lossScale : 1.0) * sync.gradientScale() / static_cast<double>(microBatches))).backward();
             }
         }
         if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
         sync.finish();
+        if (rowSync) rowSync->finish(); // after the dense part of a tied wte is summed
         if (step == state.step + 1 && sync.bucketCount() > 0) {
             // How much of the dp reduction overlapped the backward pass (tested for split models).
             Json overlap = Json::object();
             overlap.set("level", "info").set("gradient_buckets", sync.bucketCount());
             overlap.set("buckets_started_during_backward", sync.bucketsStartedDuringBackward());
             overlap.set("gradient_collectives", sync.collectivesLastStep());
+            overlap.set("embedding_rows_gathered", rowSync ? rowSync->rowsLastStep() : 0);
             overlap.set("message", std::to_string(sync.bucketsStartedDuringBackward()) + " of "
                                        + std::to_string(sync.bucketCount())
                                        + " gradient buckets started their reduction during backward ("

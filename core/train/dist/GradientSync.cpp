@@ -1,5 +1,6 @@
 #include "core/train/dist/GradientSync.h"
 
+#include "core/train/Device.h"
 #include "core/train/TrainError.h"
 #include "core/train/dist/Mesh.h"
 
@@ -23,17 +24,29 @@ ShardRange ShardRange::of(int64_t total, int index, int size)
 }
 
 GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
-                           const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType)
+                           const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType,
+                           const std::vector<bool>& reducedElsewhere)
     : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode), m_reduceType(reduceType)
 {
     if (group.trivial()) return;
-    const int64_t total = m_grads.numel();
+    auto elsewhere = [&](size_t i) { return i < reducedElsewhere.size() && reducedElsewhere[i]; };
     if (mode == Mode::AllReduce) {
+        // Buckets of bucketMb over each run of consecutive parameters reduced here.
         const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
-        for (int64_t b = 0; b < total; b += per) m_buckets.push_back(Bucket{b, std::min(total, b + per)});
+        for (size_t i = 0; i < params.size();) {
+            if (elsewhere(i)) {
+                ++i;
+                continue;
+            }
+            const int64_t begin = layout.params[i].offset;
+            while (i < params.size() && !elsewhere(i)) ++i;
+            const int64_t end = layout.params[i - 1].offset + layout.params[i - 1].numel();
+            for (int64_t b = begin; b < end; b += per) m_buckets.push_back(Bucket{b, std::min(end, b + per)});
+        }
     }
     m_bucketsOfParam.resize(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
+        if (elsewhere(i)) continue;
         const int64_t begin = layout.params[i].offset, end = begin + layout.params[i].numel();
         for (size_t k = 0; k < m_buckets.size(); ++k)
             if (m_buckets[k].begin < end && begin < m_buckets[k].end) {
@@ -81,6 +94,8 @@ void GradientSync::onAccumulated(size_t param)
         if (--b.pending == 0 && !b.started && !b.heldBack) ready.push_back(k);
     }
     m_startedEarly += static_cast<int>(ready.size());
+    // This is the autograd engine's thread: its cuBLAS handle runs the rest of the backward.
+    if (!ready.empty() && m_carveout > 0 && !m_limitedGemms) m_limitedGemms = limitGemmSms(m_device, m_carveout);
     startRuns(ready);
 }
 
@@ -89,7 +104,9 @@ void GradientSync::startRuns(const std::vector<size_t>& ready)
     at::NoGradGuard noGrad;
     for (size_t i = 0; i < ready.size();) {
         size_t j = i;
-        while (j + 1 < ready.size() && ready[j + 1] == ready[j] + 1) ++j;
+        while (j + 1 < ready.size() && ready[j + 1] == ready[j] + 1
+               && m_buckets[ready[j]].end == m_buckets[ready[j + 1]].begin)
+            ++j;
         Flight f;
         f.first = ready[i];
         f.last = ready[j];
@@ -128,6 +145,8 @@ void GradientSync::finish()
                 m_grads.narrow(0, begin, end - begin).copy_(f.sent);
             }
         }
+        restoreGemmSms(m_limitedGemms);
+        m_limitedGemms = nullptr;
         m_collectivesLastStep = static_cast<int>(m_flights.size());
         m_flights.clear();
         m_armedBackwards = 0;

@@ -75,6 +75,7 @@ struct RunOutput {
     // Rank 0's first step (GradientSync): buckets, those started during backward, and the
     // collectives they went in (buckets ready together go as one).
     int buckets = -1, bucketsStartedEarly = -1, collectives = -1;
+    int embeddingRows = -1; // lookup gradient rows gathered in that step (EmbeddingRowSync)
 };
 
 // The log event that reports how many gradient buckets started during backward.
@@ -89,6 +90,7 @@ void readBucketOverlap(const QString& path, RunOutput& out)
         out.buckets = int(j->find("gradient_buckets")->asNumber());
         out.bucketsStartedEarly = int(early->asNumber());
         out.collectives = int(j->find("gradient_collectives")->asNumber());
+        out.embeddingRows = int(j->find("embedding_rows_gathered")->asNumber());
         return;
     }
 }
@@ -217,6 +219,11 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"dp2xtp2-buckets", {"--dp", "2", "--tp", "2", "--bucket-mb", "0.01"}},
         {"dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--bucket-mb", "0.01"}},
         {"dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--bucket-mb", "0.01"}},
+        // The lookup gradient of wte as a dense all-reduce, where "auto" gathers rows for these
+        // runs (64 tokens a rank and step against a vocabulary of hundreds: EmbeddingRowSync).
+        {"dp2-embedding-dense", {"--dp", "2", "--embedding-grad", "dense"}},
+        {"dp2-embedding-dense-buckets", {"--dp", "2", "--embedding-grad", "dense", "--bucket-mb", "0.01"}},
+        {"zero1-dp2-embedding-dense", {"--dp", "2", "--zero", "1", "--embedding-grad", "dense"}},
     };
     for (const char* model : {"gpt-nano", "llama-nano"})
         for (const auto& [name, args] : configs) {
@@ -251,6 +258,11 @@ void TestDistEquivalence::matchesSingleProcess()
         else
             QCOMPARE(got.bucketsStartedEarly, got.buckets); // nothing rewritten after backward
     }
+    // Data parallelism over the whole model (ZeRO 0 or 1) gathers the embedding's lookup
+    // gradient as rows: all 4 x 32 tokens of the step, 64 from each rank.
+    const int zero = extra.contains("--zero") ? extra[extra.indexOf("--zero") + 1].toInt() : 0;
+    if (!extra.contains("--tp") && !extra.contains("--pp") && zero <= 1 && got.buckets > 0)
+        QCOMPARE(got.embeddingRows, extra.contains("dense") ? 0 : 4 * 32);
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {
         const double rel = std::abs(got.losses[s] - ref.losses[s]) / std::abs(ref.losses[s]);
