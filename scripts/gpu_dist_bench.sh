@@ -204,9 +204,11 @@ dp_scaling() {
   done
   bench gpt2-1gpu-repeat 1 $G # drift of the card over the set
 }
-# SET=dp-sms: the backward's GEMMs beside NCCL's kernels. The embedding's lookup gradient as
-# gathered rows (the default where it is fewer bytes) against one dense all-reduce; NCCL held
-# to K CTAs (SMs) with the GEMMs told to leave K SMs to it (MESHWORK_GEMM_SM_CARVEOUT).
+# SET=dp-sms: the backward beside NCCL's kernels. The embedding's lookup gradient as gathered
+# rows (the default where it is fewer bytes) against one dense all-reduce at the backward's end;
+# NCCL's zero-CTA policy, and NCCL held to 8 CTAs (SMs) of its 24. (Session of 2026-11-28, 2 x
+# H200: GEMMs told to leave those SMs to NCCL, through cuBLAS's SM count target, gained nothing
+# measurable and were taken out again.)
 dp_sms() {
   for M in gpt2 llama; do
     if [ $M = gpt2 ]; then A=$G; else A=$L; fi
@@ -215,15 +217,10 @@ dp_sms() {
       bench "$M-dp$n" $n $A --dp $n
       bench "$M-dp$n-dense" $n $A --dp $n --embedding-grad dense
       NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
-      for k in 8 16; do
-        NCCL_MIN_CTAS=$k NCCL_MAX_CTAS=$k MESHWORK_GEMM_SM_CARVEOUT=$k bench "$M-dp$n-cta$k-carve$k" $n $A --dp $n
-      done
-      MESHWORK_GEMM_SM_CARVEOUT=16 bench "$M-dp$n-carve16" $n $A --dp $n
+      NCCL_MIN_CTAS=8 NCCL_MAX_CTAS=8 bench "$M-dp$n-cta8" $n $A --dp $n
     done
     bench "$M-1gpu-repeat" 1 $A
   done
-  NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=INIT,TUNING bench "gpt2-dp$n-ncclinfo" $n $G --dp $n
-  grep -h -m6 -i "channels\|CTA" "$OUT/gpt2-dp$n-ncclinfo/rank0.log" || true
 }
 # SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
 # c10d's per-collective host work with its flight recorder off, and without recordStream.

@@ -9,11 +9,8 @@
 #include <torch/version.h>
 
 #ifdef MESHWORK_WITH_CUDA
-#include <ATen/Context.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
-#include <cublas_v2.h>
-#include <dlfcn.h>
 #include <cuda_runtime_api.h>
 namespace torch::cuda::nccl {
 // Exported by libtorch_cuda (torch/csrc/cuda/nccl.h); declared here to avoid NCCL's headers.
@@ -169,48 +166,6 @@ AutocastCacheScope::AutocastCacheScope(Precision precision) : m_active(precision
 AutocastCacheScope::~AutocastCacheScope()
 {
     if (m_active && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-}
-
-#ifdef MESHWORK_WITH_CUDA
-namespace {
-using SetSmCountTarget = cublasStatus_t (*)(cublasHandle_t, int);
-SetSmCountTarget setSmCountTarget()
-{
-    static const auto f = reinterpret_cast<SetSmCountTarget>(dlsym(RTLD_DEFAULT, "cublasSetSmCountTarget"));
-    return f;
-}
-} // namespace
-#endif
-
-void* limitGemmSms(c10::Device device, int sms)
-{
-#ifdef MESHWORK_WITH_CUDA
-    if (!device.is_cuda() || sms <= 0) return nullptr;
-    const int count = at::cuda::getDeviceProperties(device.index())->multiProcessorCount;
-    if (sms >= count) return nullptr;
-    // From the cuBLAS that LibTorch loaded (linking the toolkit's could load a second one).
-    const auto set = setSmCountTarget();
-    if (!set) return nullptr;
-    at::globalContext()._setSMCarveout_EXPERIMENTAL(sms);
-    cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();
-    if (set(handle, count - sms) != CUBLAS_STATUS_SUCCESS) return nullptr;
-    return handle;
-#else
-    (void)device;
-    (void)sms;
-    return nullptr;
-#endif
-}
-
-void restoreGemmSms(void* limited)
-{
-#ifdef MESHWORK_WITH_CUDA
-    if (!limited) return;
-    at::globalContext()._setSMCarveout_EXPERIMENTAL(std::nullopt);
-    setSmCountTarget()(static_cast<cublasHandle_t>(limited), 0);
-#else
-    (void)limited;
-#endif
 }
 
 } // namespace meshwork

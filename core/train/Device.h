@@ -34,13 +34,6 @@ void resetPeakMemory(c10::Device device);
 Json allocatorFigures(c10::Device device);
 void synchronize(c10::Device device);
 
-// GEMMs that run beside communication kernels: the cuBLAS handle of the calling thread, and
-// cuBLASLt calls from every thread, target the device's SMs less `sms`, so a GEMM whose tiles
-// fill the whole device does not spill a second, nearly empty wave onto the SMs that NCCL
-// holds. Returns what restoreGemmSms() takes back (the handle); sms 0 or a CPU device: nothing.
-void* limitGemmSms(c10::Device device, int sms);
-void restoreGemmSms(void* limited);
-
 std::string torchVersion();
 Json cudaVersion();   // "13.0" or null
 Json ncclVersion();   // "2.27.5" or null

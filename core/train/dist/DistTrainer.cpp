@@ -32,7 +32,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -197,7 +196,6 @@ RunResult DistTrainer::runUnguarded()
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
                       zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce,
                       reduceType, reducedElsewhere);
-    if (const char* sms = std::getenv("MESHWORK_GEMM_SM_CARVEOUT")) sync.setGemmSmCarveout(device, std::atoi(sms));
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
                                           : ShardRange{0, layout.totalElements};

@@ -1,6 +1,5 @@
 #include "core/train/dist/GradientSync.h"
 
-#include "core/train/Device.h"
 #include "core/train/TrainError.h"
 #include "core/train/dist/Mesh.h"
 
@@ -94,8 +93,6 @@ void GradientSync::onAccumulated(size_t param)
         if (--b.pending == 0 && !b.started && !b.heldBack) ready.push_back(k);
     }
     m_startedEarly += static_cast<int>(ready.size());
-    // This is the autograd engine's thread: its cuBLAS handle runs the rest of the backward.
-    if (!ready.empty() && m_carveout > 0 && !m_limitedGemms) m_limitedGemms = limitGemmSms(m_device, m_carveout);
     startRuns(ready);
 }
 
@@ -145,8 +142,6 @@ void GradientSync::finish()
                 m_grads.narrow(0, begin, end - begin).copy_(f.sent);
             }
         }
-        restoreGemmSms(m_limitedGemms);
-        m_limitedGemms = nullptr;
         m_collectivesLastStep = static_cast<int>(m_flights.size());
         m_flights.clear();
         m_armedBackwards = 0;

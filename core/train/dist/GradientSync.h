@@ -29,7 +29,6 @@
 #include "core/train/ParameterLayout.h"
 
 #include <ATen/core/Tensor.h>
-#include <c10/core/Device.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 
 #include <memory>
@@ -76,9 +75,6 @@ public:
     void holdBack(const std::vector<bool>& rewrittenAfterBackward);
     // Starts what the hooks have not started and waits for everything.
     void finish();
-    // While buckets reduce during the backward, its GEMMs leave `sms` SMs to NCCL
-    // (limitGemmSms, Device.h); 0, the default, leaves them all SMs.
-    void setGemmSmCarveout(c10::Device device, int sms) { m_device = device, m_carveout = sms; }
     // What the loss is multiplied by before backward so the reduced sums are means.
     double gradientScale() const;
 
@@ -118,9 +114,6 @@ private:
     int m_armedBackwards = 0;
     int m_startedEarly = 0;
     int m_collectivesLastStep = 0;
-    c10::Device m_device{c10::kCPU};
-    int m_carveout = 0;
-    void* m_limitedGemms = nullptr; // limitGemmSms()'s handle while the backward's GEMMs are limited
 };
 
 } // namespace meshwork

@@ -77,6 +77,14 @@ private slots:
         QTest::newRow("env rank text") << QStringList{} << "x" << "$RANK: expected a whole number";
         QTest::newRow("port") << QStringList{"--master-port", "70000"} << "" << "--master-port must be between 1 and 65535";
         QTest::newRow("timeout") << QStringList{"--collective-timeout", "0"} << "" << "--collective-timeout must be above";
+        QTest::newRow("embedding grad") << QStringList{"--embedding-grad", "sparse"} << ""
+                                        << "--embedding-grad must be auto, rows or dense (got \"sparse\")";
+    }
+    void embeddingGradientMode()
+    {
+        QCOMPARE(QString::fromStdString(parse({}, {}).embeddingGrad), QString("auto"));
+        QCOMPARE(QString::fromStdString(parse({"--embedding-grad", "dense"}, {}).embeddingGrad), QString("dense"));
+        QCOMPARE(QString::fromStdString(parse({"--embedding-grad", "rows"}, {}).embeddingGrad), QString("rows"));
     }
     void badValuesNameTheirSource()
     {

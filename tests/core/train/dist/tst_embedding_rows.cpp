@@ -1,0 +1,176 @@
+// The token embedding's lookup gradient taken as rows (EmbeddingRowSync): in one process the
+// rows added back give wte exactly autograd's gradient, tied head or not, over several
+// micro-batches; two data-parallel ranks (threads of this process, Gloo on loopback) that gather
+// each other's rows get the gradient of the whole batch. And the auto choice: rows only while a
+// step's tokens are fewer than about 2 V / dp.
+#include "core/spec/Catalog.h"
+#include "core/train/Model.h"
+#include "core/train/dist/DistOptions.h"
+#include "core/train/dist/EmbeddingRowSync.h"
+#include "core/train/dist/Mesh.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+
+#include "RankTestSupport.h"
+
+#include <QtTest>
+
+#include <thread>
+
+using namespace meshwork;
+
+namespace {
+
+struct Batch {
+    at::Tensor x, y;
+};
+
+std::vector<Batch> batches(const ModelSpec& spec, int count)
+{
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+    std::vector<Batch> out;
+    for (int i = 0; i < count; ++i)
+        out.push_back({at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong)),
+                       at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong))});
+    return out;
+}
+
+// The flat gradients after the backward passes of `mbs`, the loss of each divided by their count.
+at::Tensor autogradGradients(const ModelSpec& spec, const std::vector<Batch>& mbs)
+{
+    TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+    m.initialize(3);
+    for (const Batch& b : mbs) (m.loss(b.x, b.y) / double(mbs.size())).backward();
+    return m.flatGrads().clone();
+}
+
+at::Tensor wteView(TransformerModel& m)
+{
+    const ParamInfo* wte = m.layout().find("wte");
+    return m.flatGrads().narrow(0, wte->offset, wte->numel()).view(wte->shape);
+}
+
+} // namespace
+
+class TestEmbeddingRows : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { at::set_num_threads(1); }
+
+    void rowsWhereFewerBytes()
+    {
+        // GPT-2 (V 50304) at 8 x 1024 tokens a rank: rows up to 12 ranks, not with 4 micro-batches at 4.
+        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 2));
+        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 4));
+        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 12));
+        QVERIFY(!EmbeddingRowSync::fewerBytes(8192, 50304, 13));
+        QVERIFY(!EmbeddingRowSync::fewerBytes(4 * 8192, 50304, 4));
+        QVERIFY(!EmbeddingRowSync::fewerBytes(8192, 50304, 1)); // nothing to reduce
+    }
+
+    void oneProcessEqualsAutograd_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("microBatches");
+        QTest::newRow("gpt-nano (tied head)") << "gpt-nano" << 1;
+        QTest::newRow("llama-nano") << "llama-nano" << 1;
+        QTest::newRow("gpt-nano, 3 micro-batches") << "gpt-nano" << 3;
+        QTest::newRow("llama-nano, 3 micro-batches") << "llama-nano" << 3;
+    }
+    void oneProcessEqualsAutograd()
+    {
+        QFETCH(QString, model);
+        QFETCH(int, microBatches);
+        const ModelSpec spec = *findModel(model.toStdString());
+        const std::vector<Batch> mbs = batches(spec, microBatches);
+        const at::Tensor expected = autogradGradients(spec, mbs);
+
+        TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+        m.initialize(3);
+        Plan plan;
+        Mesh mesh(plan, DistConfig{}, CommDevice::Cpu);
+        EmbeddingRowSync rows(mesh, mesh.zeroGroup(), wteView(m));
+        m.setLookupSink(&rows);
+        for (int i = 0; i < microBatches; ++i) {
+            rows.arm(i == microBatches - 1);
+            (m.loss(mbs[i].x, mbs[i].y) / double(microBatches)).backward();
+        }
+        // Before finish() wte holds the head's gradient only (tied) or none (untied).
+        const at::Tensor before = wteView(m).clone();
+        if (!spec.tiedEmbeddings) QCOMPARE(before.abs().max().item<double>(), 0.0);
+        rows.finish();
+        QCOMPARE(rows.rowsLastStep(), int64_t(microBatches) * 2 * 16);
+        QVERIFY(!at::equal(before, wteView(m)));
+        const double diff = (m.flatGrads() - expected).abs().max().item<double>();
+        QVERIFY2(diff < 1e-6, qPrintable(QString("gradients differ from autograd's by %1").arg(diff)));
+        // Without grad (evaluation) the sink is not used.
+        {
+            at::NoGradGuard noGrad;
+            m.loss(mbs[0].x, mbs[0].y);
+        }
+        rows.finish();
+        QCOMPARE(rows.rowsLastStep(), int64_t(0));
+    }
+
+    void twoRanksGatherEachOthersRows_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("gpt-nano (tied head)") << "gpt-nano";
+        QTest::newRow("llama-nano") << "llama-nano";
+    }
+    void twoRanksGatherEachOthersRows()
+    {
+        // Rank r takes micro-batch r; the gathered rows plus the all-reduced rest give the
+        // gradient of both micro-batches (loss scaled by 1/2, as data parallelism does).
+        QFETCH(QString, model);
+        const ModelSpec spec = *findModel(model.toStdString());
+        const std::vector<Batch> mbs = batches(spec, 2);
+        const at::Tensor expected = autogradGradients(spec, mbs);
+        const int port = test::freePort();
+        at::Tensor got[2];
+        std::string errors[2];
+        auto rank = [&](int r) {
+            try {
+                TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+                m.initialize(3);
+                Plan plan;
+                plan.dp = 2;
+                DistConfig dist;
+                dist.rank = dist.localRank = r;
+                dist.worldSize = dist.localWorldSize = 2;
+                dist.masterPort = port;
+                dist.collectiveTimeoutS = 60;
+                Mesh mesh(plan, dist, CommDevice::Cpu);
+                CommGroup& dp = mesh.zeroGroup();
+                EmbeddingRowSync rows(mesh, dp, wteView(m));
+                m.setLookupSink(&rows);
+                rows.arm(true);
+                (m.loss(mbs[r].x, mbs[r].y) / 2.0).backward();
+                // Everything but the lookup rows: all-reduced as GradientSync would.
+                at::Tensor rest = m.flatGrads().clone();
+                std::vector<at::Tensor> t{rest};
+                c10d::AllreduceOptions opts;
+                mesh.wait(dp.backend->allreduce(t, opts), dp, "test all-reduce");
+                m.flatGrads().copy_(rest);
+                rows.finish();
+                if (rows.rowsLastStep() != 2 * 2 * 16) throw std::runtime_error("expected both ranks' rows");
+                got[r] = m.flatGrads().clone();
+            } catch (const std::exception& e) {
+                errors[r] = e.what();
+            }
+        };
+        std::thread second(rank, 1);
+        rank(0);
+        second.join();
+        for (int r = 0; r < 2; ++r) {
+            QVERIFY2(errors[r].empty(), errors[r].c_str());
+            const double diff = (got[r] - expected).abs().max().item<double>();
+            QVERIFY2(diff < 1e-6, qPrintable(QString("rank %1: gradients differ by %2").arg(r).arg(diff)));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEmbeddingRows)
+#include "tst_embedding_rows.moc"
