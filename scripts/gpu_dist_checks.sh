@@ -45,6 +45,9 @@ ranks zero3-dp2 2 --dp 2 --zero 3
 ranks zero2-offload-dp2 2 --dp 2 --zero 2 --offload optimizer --offload-fraction 0.5
 ranks zero3-offload-params-dp2 2 --dp 2 --zero 3 --offload optimizer+params --offload-fraction 1
 ranks lamb-zero2-dp2 2 --dp 2 --zero 2 --optimizer lamb
+# The embedding's lookup gradient: dp2 and zero1-dp2 gather it as rows (the default at this
+# batch), zero2 reduce-scatters it dense; this run all-reduces it dense. All four agree.
+ranks dp2-embedding-dense 2 --dp 2 --embedding-grad dense
 ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
@@ -61,6 +64,7 @@ ranks zero3-dp2-bf16reduce 2 --dp 2 --zero 3 --grad-reduce bf16
 # fp16 with dynamic loss scaling (LossScale.h) in each kind of loop: the losses must follow the
 # bf16 runs' and no step may fail.
 ranks fp16-single 1 --precision fp16 --global-batch 8
+ranks fp16-dp2 2 --dp 2 --precision fp16
 ranks fp16-zero2-dp2 2 --dp 2 --zero 2 --precision fp16
 ranks fp16-zero3-dp2 2 --dp 2 --zero 3 --precision fp16
 ranks fp16-pp2 2 --pp 2 --global-batch 8 --precision fp16
