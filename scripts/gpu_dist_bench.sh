@@ -216,6 +216,8 @@ dp_sms() {
     for n in $SIZES; do
       bench "$M-dp$n" $n $A --dp $n
       bench "$M-dp$n-dense" $n $A --dp $n --embedding-grad dense
+      bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
+      bench "$M-zero2-dp$n-dense" $n $A --dp $n --zero 2 --embedding-grad dense
       NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
       NCCL_MIN_CTAS=8 NCCL_MAX_CTAS=8 bench "$M-dp$n-cta8" $n $A --dp $n
     done

@@ -178,10 +178,10 @@ RunResult DistTrainer::runUnguarded()
     CommGroup unsynced;
     unsynced.ranks = {g.rank};
     // The token embedding's lookup gradient as gathered rows (EmbeddingRowSync.h): data
-    // parallelism over the whole model whose gradients are all-reduced (ZeRO 0 and 1).
+    // parallelism over the whole model whose gradients GradientSync reduces (ZeRO 0-2).
     std::unique_ptr<EmbeddingRowSync> rowSync;
     std::vector<bool> reducedElsewhere(params.size(), false);
-    if (whole && !zero2 && !dpGroup.trivial() && m_dist.embeddingGrad != "dense") {
+    if (whole && !zero3 && !dpGroup.trivial() && m_dist.embeddingGrad != "dense") {
         const ParamInfo* wte = layout.find("wte");
         const bool fewer = EmbeddingRowSync::fewerBytes(B * T * microBatches, wte->shape[0], dpGroup.size());
         if (m_dist.embeddingGrad == "rows" || fewer) {
@@ -194,7 +194,7 @@ RunResult DistTrainer::runUnguarded()
         }
     }
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
-                      zero2 ? GradientSync::Mode::ReduceScatter : GradientSync::Mode::AllReduce,
+                      zero2 ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
                       reduceType, reducedElsewhere);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}

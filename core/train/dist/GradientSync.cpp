@@ -29,7 +29,7 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
 {
     if (group.trivial()) return;
     auto elsewhere = [&](size_t i) { return i < reducedElsewhere.size() && reducedElsewhere[i]; };
-    if (mode == Mode::AllReduce) {
+    {
         // Buckets of bucketMb over each run of consecutive parameters reduced here.
         const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(bucketMb * 1024 * 1024 / 4));
         for (size_t i = 0; i < params.size();) {
@@ -52,7 +52,6 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
                 m_bucketsOfParam[i].push_back(k);
                 ++m_buckets[k].params;
             }
-        if (mode != Mode::AllReduce) continue;
         auto acc = torch::autograd::impl::grad_accumulator(params[i]);
         acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
             [this, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
@@ -99,26 +98,47 @@ void GradientSync::onAccumulated(size_t param)
 void GradientSync::startRuns(const std::vector<size_t>& ready)
 {
     at::NoGradGuard noGrad;
+    const int64_t stride = ShardRange::stride(m_grads.numel(), m_group.size());
     for (size_t i = 0; i < ready.size();) {
         size_t j = i;
         while (j + 1 < ready.size() && ready[j + 1] == ready[j] + 1
                && m_buckets[ready[j]].end == m_buckets[ready[j + 1]].begin)
             ++j;
-        Flight f;
-        f.first = ready[i];
-        f.last = ready[j];
-        for (size_t k = f.first; k <= f.last; ++k) m_buckets[k].started = true;
-        const int64_t begin = m_buckets[f.first].begin, end = m_buckets[f.last].end;
-        const at::Tensor part = m_grads.narrow(0, begin, end - begin);
-        f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
-        std::vector<at::Tensor> t{f.sent};
+        for (size_t k = ready[i]; k <= ready[j]; ++k) m_buckets[k].started = true;
+        const int64_t begin = m_buckets[ready[i]].begin, end = m_buckets[ready[j]].end;
+        if (m_mode == Mode::AllReduce) {
+            startFlight(begin, end, -1);
+        } else {
+            // ZeRO-2: each part goes to the rank whose shard holds it.
+            for (int64_t r = begin / stride; r * stride < end; ++r)
+                startFlight(std::max(begin, r * stride), std::min(end, (r + 1) * stride), static_cast<int>(r));
+        }
+        i = j + 1;
+    }
+}
+
+void GradientSync::startFlight(int64_t begin, int64_t end, int root)
+{
+    Flight f;
+    f.begin = begin;
+    f.end = end;
+    f.root = root;
+    const at::Tensor part = m_grads.narrow(0, begin, end - begin);
+    f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+    std::vector<at::Tensor> t{f.sent};
+    if (root < 0) {
         c10d::AllreduceOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
         f.work = m_group.backend->allreduce(t, opts);
-        m_flights.push_back(std::move(f));
-        i = j + 1;
+    } else {
+        c10d::ReduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        opts.rootRank = root;
+        opts.timeout = m_mesh.timeout();
+        f.work = m_group.backend->reduce(t, opts);
     }
+    m_flights.push_back(std::move(f));
 }
 
 double GradientSync::gradientScale() const
@@ -130,50 +150,19 @@ void GradientSync::finish()
 {
     if (m_group.trivial()) return;
     at::NoGradGuard noGrad;
-    if (m_mode == Mode::AllReduce) {
-        std::vector<size_t> left;
-        for (size_t k = 0; k < m_buckets.size(); ++k)
-            if (!m_buckets[k].started) left.push_back(k);
-        startRuns(left);
-        for (Flight& f : m_flights) {
-            m_mesh.wait(f.work, m_group, "gradient all-reduce");
-            if (f.sent.scalar_type() != m_grads.scalar_type()) {
-                const int64_t begin = m_buckets[f.first].begin, end = m_buckets[f.last].end;
-                m_grads.narrow(0, begin, end - begin).copy_(f.sent);
-            }
-        }
-        m_collectivesLastStep = static_cast<int>(m_flights.size());
-        m_flights.clear();
-        m_armedBackwards = 0;
-        return;
+    std::vector<size_t> left;
+    for (size_t k = 0; k < m_buckets.size(); ++k)
+        if (!m_buckets[k].started) left.push_back(k);
+    startRuns(left);
+    const char* what = m_mode == Mode::AllReduce ? "gradient all-reduce" : "gradient reduce to the shard's owner";
+    for (Flight& f : m_flights) {
+        m_mesh.wait(f.work, m_group, what);
+        // The sums land everywhere (all-reduce) or on the part's owner (reduce).
+        if (f.sent.scalar_type() != m_grads.scalar_type() && (f.root < 0 || f.root == m_group.index))
+            m_grads.narrow(0, f.begin, f.end - f.begin).copy_(f.sent);
     }
-    // ZeRO-2: reduce-scatter into this rank's shard. The input is padded to size x stride so
-    // every rank's part has the same length (what reduce_scatter_tensor requires).
-    const int64_t total = m_grads.numel();
-    const int64_t stride = ShardRange::stride(total, m_group.size());
-    const ShardRange mine = ShardRange::of(total, m_group.index, m_group.size());
-    const auto type = m_grads.options().dtype(m_reduceType);
-    at::Tensor input = m_reduceType == m_grads.scalar_type() ? m_grads : m_grads.to(m_reduceType);
-    if (stride * m_group.size() != total) {
-        at::Tensor padded = at::zeros({stride * m_group.size()}, type);
-        padded.narrow(0, 0, total).copy_(input);
-        input = padded;
-    }
-    at::Tensor output = at::empty({stride}, type);
-    c10d::ReduceScatterOptions opts;
-    opts.reduceOp = c10d::ReduceOp::SUM;
-    opts.timeout = m_mesh.timeout();
-    try {
-        m_mesh.wait(m_group.backend->_reduce_scatter_base(output, input, opts), m_group, "gradient reduce-scatter");
-    } catch (const c10::Error&) {
-        // Backends without reduce-scatter (older Gloo): an all-reduce gives the same sums.
-        std::vector<at::Tensor> t{input};
-        c10d::AllreduceOptions ar;
-        ar.timeout = m_mesh.timeout();
-        m_mesh.wait(m_group.backend->allreduce(t, ar), m_group, "gradient all-reduce (reduce-scatter fallback)");
-        output.copy_(input.narrow(0, stride * m_group.index, stride));
-    }
-    if (mine.numel() > 0) m_grads.narrow(0, mine.begin, mine.numel()).copy_(output.narrow(0, 0, mine.numel()));
+    m_collectivesLastStep = static_cast<int>(m_flights.size());
+    m_flights.clear();
     m_armedBackwards = 0;
 }
 

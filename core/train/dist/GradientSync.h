@@ -12,8 +12,11 @@
 // back into the fp32 buffer (PyTorch DDP's bf16_compress_hook): half the bytes on the wire,
 // the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
 //
-// ZeRO-2 (Rajbhandari et al. 2020) reduce-scatters instead: each rank receives only the sum of
-// its own shard (ShardRange), the rest of its buffer is left as the local gradient.
+// ZeRO-2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange),
+// the rest of its buffer is left as the local gradient. As DeepSpeed's overlap_comm does it, a
+// ready bucket is reduced to the rank whose shard holds it (one reduce per shard it overlaps),
+// during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
+// buffer after the backward, which the backward could not hide.
 //
 // Buckets that become ready together go as one collective: the parameter that completes them
 // (GPT-2's tied embedding, final only after the embedding's backward: 154 MB, six 25 MB
@@ -54,7 +57,7 @@ struct ShardRange {
 
 class GradientSync {
 public:
-    enum class Mode { AllReduce, ReduceScatter };
+    enum class Mode { AllReduce, ReduceToOwners };
 
     // reduceType: at::kFloat, or at::kBFloat16 to reduce bf16 copies.
     // reducedElsewhere: per parameter, whether another path reduces its gradient (an untied
@@ -91,15 +94,19 @@ private:
         bool heldBack = false; // holds a parameter rewritten after backward
         bool started = false;
     };
-    // One all-reduce in flight over the consecutive buckets [first, last].
+    // One collective in flight over the elements [begin, end) of consecutive buckets: an
+    // all-reduce (root -1), or under ZeRO-2 a reduce to the rank `root` whose shard holds them.
     struct Flight {
-        size_t first = 0, last = 0;
+        int64_t begin = 0, end = 0;
+        int root = -1;
         c10::intrusive_ptr<c10d::Work> work;
         at::Tensor sent; // what travels: a view of the buffer, or its bf16 copy
     };
     void onAccumulated(size_t param);
-    // Starts the buckets in `ready` (ascending), one collective per run of consecutive ones.
+    // Starts the buckets in `ready` (ascending), one collective per run of consecutive ones
+    // (under ZeRO-2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
+    void startFlight(int64_t begin, int64_t end, int root);
 
     Mesh& m_mesh;
     CommGroup& m_group;
