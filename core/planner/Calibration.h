@@ -67,6 +67,13 @@ inline constexpr double kP2pLatencyS = 10e-6;          // per pipeline send
 // "PyTorch Distributed", Megatron --overlap-grad-reduce). Per-step reductions can hide
 // under the last micro-batch's backward only; per-micro-batch ZeRO-3 traffic under all.
 inline constexpr double kDpOverlap = 0.7;
+// What a reduction hidden under the backward still costs our trainer (target meshwork), as a
+// share of its own time: NCCL's kernels hold SMs and memory bandwidth that the backward's
+// kernels then lack. Fitted on 2 x H200 with the embedding's rows gathered (docs/bench,
+// 2026-11-28 call 3): 0.3 puts the dp 2 rows within 0.1% of the measured tokens/s per GPU
+// against this model's own one-GPU figure, GPT-2 124M at 8 x 1024 (1.4 ms of reduction)
+// and LLaMA-1B at 2 x 2048 (13.8 ms).
+inline constexpr double kDpContention = 0.3;
 // Our trainer (target meshwork) waits for its tensor-parallel all-reduces and its ZeRO-3
 // gathers and reduce-scatters on the compute stream (core/train/dist/TpOps.cpp, Zero3.cpp):
 // each such blocking collective stalls the step by this much beyond the ring model above

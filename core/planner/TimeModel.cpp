@@ -4,6 +4,7 @@
 #include "core/planner/Links.h"
 #include "core/planner/ModelStates.h"
 #include "core/planner/StageLayout.h"
+#include "core/planner/TrainerSupport.h"
 #include "core/spec/Flops.h"
 
 #include <algorithm>
@@ -199,24 +200,40 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
 {
     const double P = first.params();
     const double stall = calib::kBlockingCollectiveStallS;
-    if (plan.zero <= 1) {
-        // Bucketed all-reduce started by AccumulateGrad hooks (GradientSync.cpp): a bucket
-        // starts once all its parameters' gradients are final. The embedding's come last (the
-        // token embedding's backward ends the pass; a tied head's contribution is summed into
-        // the same leaf), so its buckets reduce after the backward pass; the rest hides under
-        // it as far as kDpOverlap says. ZeRO-1 then all-gathers the updated shards, waiting.
-        const double all = allReduceSeconds(P * sb.gradComm, dp);
-        const double last = allReduceSeconds(first.embeddingParams * sb.gradComm, dp);
-        const double rest = std::max(0.0, all - last - calib::kDpOverlap * (2.0 / 3.0) * tmb);
-        const double gather = plan.zero == 1 ? allGatherSeconds(P * sb.weightComm, dp) + stall : 0;
+    if (plan.zero <= 2) {
+        // Buckets reduced as AccumulateGrad hooks find them final (GradientSync.cpp): all-reduced,
+        // or under ZeRO-2 each reduced to the rank whose shard holds it (a reduce-scatter's
+        // bytes); the part that the backward pass leaves for its end is exposed, the rest hides
+        // under it as far as kDpOverlap says. ZeRO-1 and 2 then all-gather the updated shards,
+        // waiting.
+        auto reduce = [&](double bytes) {
+            return plan.zero == 2 ? reduceScatterSeconds(bytes, dp) : allReduceSeconds(bytes, dp);
+        };
+        const int64_t V = m.paddedVocab > 0 ? m.paddedVocab : m.vocab;
+        double all = 0, last = 0, hidden = 0;
+        if (gathersEmbeddingRows(plan, V)) {
+            // The lookup's rows are gathered at the end of the backward (EmbeddingRowSync.h, fp32
+            // rows and int64 ids); an untied wte leaves the buckets, a tied one's head part is
+            // final at the start of the backward and hides with the rest.
+            const double tokens = double(plan.microBatch * plan.seq * plan.microBatches());
+            const double wte = double(V) * double(m.hidden) / std::max(plan.tp, 1);
+            last = allGatherSeconds(dp.size * tokens * (m.hidden * 4.0 + 8.0), dp);
+            hidden = reduce((P - (m.tiedEmbeddings ? 0 : wte)) * sb.gradComm);
+            all = hidden + last;
+        } else {
+            // The embedding's gradient is final only when the backward ends (the token
+            // embedding's backward ends the pass; a tied head's contribution is summed into the
+            // same leaf), so its buckets reduce after it.
+            all = reduce(P * sb.gradComm);
+            last = reduce(first.embeddingParams * sb.gradComm);
+            hidden = all - last;
+        }
+        // What hides still slows the backward (kDpContention); what does not fit is exposed.
+        const double room = calib::kDpOverlap * (2.0 / 3.0) * tmb;
+        const double rest = std::max(0.0, hidden - room) + calib::kDpContention * std::min(hidden, room);
+        const double gather = plan.zero >= 1 ? allGatherSeconds(P * sb.weightComm, dp) + stall : 0;
         total = all + gather;
         return last + rest + gather;
-    }
-    if (plan.zero == 2) {
-        // GradientSync in reduce-scatter mode has no hooks: one reduce-scatter after the last
-        // backward pass, one all-gather after the step, both waited for.
-        total = reduceScatterSeconds(P * sb.gradComm, dp) + allGatherSeconds(P * sb.weightComm, dp) + 2 * stall;
-        return total;
     }
     // ZeRO-3 (Zero3.cpp), every micro-batch, units = embeddings, each layer, final norm + head:
     // forward: the embeddings' gather waits; each next unit's gather is prefetched during this

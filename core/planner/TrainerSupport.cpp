@@ -15,4 +15,16 @@ std::vector<std::string> unsupportedParallelism(const Plan& plan)
     return e;
 }
 
+bool embeddingRowsFewerBytes(int64_t tokens, int64_t vocab, int ranks)
+{
+    return ranks > 1 && tokens * ranks < 2 * vocab;
+}
+
+bool gathersEmbeddingRows(const Plan& plan, int64_t vocab)
+{
+    const int ranks = plan.dp * plan.cp;
+    if (plan.tp > 1 || plan.pp > 1 || plan.zero >= 3 || ranks <= 1) return false;
+    return embeddingRowsFewerBytes(plan.microBatch * plan.seq * plan.microBatches(), vocab, ranks);
+}
+
 } // namespace meshwork

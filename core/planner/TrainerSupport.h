@@ -4,6 +4,7 @@
 // estimate for Target::Meshwork lists the messages among its errors.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,5 +13,14 @@ namespace meshwork {
 struct Plan;
 
 std::vector<std::string> unsupportedParallelism(const Plan& plan);
+
+// Whether gathering the token embedding's looked-up rows (EmbeddingRowSync.h) moves fewer bytes
+// than all-reducing its [vocab, C] gradient: (ranks - 1) tokens C against 2 (ranks - 1) / ranks
+// vocab C, for `tokens` looked up per rank and step over `ranks` data-parallel ranks.
+bool embeddingRowsFewerBytes(int64_t tokens, int64_t vocab, int ranks);
+// Whether the trainer, left at --embedding-grad auto, gathers those rows for this plan: data
+// parallelism over the whole model (tp = pp = 1) whose gradients GradientSync reduces (ZeRO
+// 0-2), with fewer bytes so. `vocab` is the padded vocabulary.
+bool gathersEmbeddingRows(const Plan& plan, int64_t vocab);
 
 } // namespace meshwork

@@ -1,5 +1,6 @@
 #include "core/train/dist/EmbeddingRowSync.h"
 
+#include "core/planner/TrainerSupport.h"
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
@@ -14,8 +15,7 @@ EmbeddingRowSync::EmbeddingRowSync(Mesh& mesh, CommGroup& group, at::Tensor wteG
 
 bool EmbeddingRowSync::fewerBytes(int64_t tokens, int64_t vocab, int ranks)
 {
-    // (ranks - 1) tokens C (plus the ids) against 2 (ranks - 1) / ranks vocab C.
-    return ranks > 1 && tokens * ranks < 2 * vocab;
+    return embeddingRowsFewerBytes(tokens, vocab, ranks); // the planner's rule (TrainerSupport.h)
 }
 
 void EmbeddingRowSync::lookupGradient(const at::Tensor& ids, const at::Tensor& rows)

@@ -6,9 +6,10 @@
 //
 // It also moves the embedding out of the backward pass's tail. The lookup is the last op of the
 // backward, so a dense wte gradient is final only when the backward ends, and its reduction
-// (GPT-2: 154 MB, LLaMA-1B: 262 MB) is what the overlap cannot hide. With the rows taken here,
-// an untied wte leaves GradientSync's buckets altogether, and a tied one (GPT-2) is final after
-// the head's backward, at the start of the backward, where its bucket starts early.
+// (fp32: GPT-2's 154 MB, LLaMA-3.2-1B's 1.05 GB) is what the overlap cannot hide. With the rows
+// taken here an untied wte leaves GradientSync's buckets altogether, and a tied one (both of
+// those) is final after the head's backward, at the start of the backward, where its buckets
+// start early.
 //
 // The rows of the micro-batches that do not reduce are kept until the step's last backward
 // (the auto choice counts the step's tokens, so they stay small against the dense gradient).

@@ -52,6 +52,25 @@ private slots:
         for (const std::string& e : estimate(m, c, p, Target::Megatron).errors)
             QVERIFY2(std::find(refused.begin(), refused.end(), e) == refused.end(), e.c_str());
     }
+
+    // --embedding-grad auto: the lookup's rows are gathered where the trainer's whole-model data
+    // parallelism reduces the gradients and the rows are fewer bytes than the [V, C] matrix.
+    void embeddingRowsWhereTheTrainerGathersThem()
+    {
+        const int64_t V = 50304; // GPT-2's padded vocabulary
+        Plan p = plan(2, 1, 1, 8, 16, 1024); // 8 x 1024 tokens a rank and step
+        QVERIFY(gathersEmbeddingRows(p, V));
+        p.zero = 2;
+        QVERIFY(gathersEmbeddingRows(p, V)); // ZeRO-2 reduces through GradientSync too
+        p.zero = 3;
+        QVERIFY(!gathersEmbeddingRows(p, V)); // Zero3 reduces each unit itself
+        QVERIFY(!gathersEmbeddingRows(plan(1, 1, 1, 8, 8, 1024), V));     // one rank: nothing to reduce
+        QVERIFY(!gathersEmbeddingRows(plan(1, 2, 1, 8, 8, 1024), V));     // tp: ParallelModel
+        QVERIFY(!gathersEmbeddingRows(plan(1, 1, 2, 8, 32, 1024), V));    // pp: ParallelModel
+        QVERIFY(!gathersEmbeddingRows(plan(4, 1, 1, 8, 128, 1024), V));   // 4 micro-batches a step
+        QVERIFY(gathersEmbeddingRows(plan(12, 1, 1, 8, 96, 1024), V));
+        QVERIFY(!gathersEmbeddingRows(plan(13, 1, 1, 8, 104, 1024), V));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTrainerSupport)
