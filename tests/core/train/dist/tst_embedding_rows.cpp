@@ -38,9 +38,9 @@ std::vector<Batch> batches(const ModelSpec& spec, int count)
 }
 
 // The flat gradients after the backward passes of `mbs`, the loss of each divided by their count.
-at::Tensor autogradGradients(const ModelSpec& spec, const std::vector<Batch>& mbs)
+at::Tensor autogradGradients(const ModelSpec& spec, const std::vector<Batch>& mbs, Recompute recompute = Recompute::None)
 {
-    TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+    TransformerModel m(spec, recompute, c10::Device(c10::kCPU));
     m.initialize(3);
     for (const Batch& b : mbs) (m.loss(b.x, b.y) / double(mbs.size())).backward();
     return m.flatGrads().clone();
@@ -74,20 +74,26 @@ private slots:
     {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("microBatches");
-        QTest::newRow("gpt-nano (tied head)") << "gpt-nano" << 1;
-        QTest::newRow("llama-nano") << "llama-nano" << 1;
-        QTest::newRow("gpt-nano, 3 micro-batches") << "gpt-nano" << 3;
-        QTest::newRow("llama-nano, 3 micro-batches") << "llama-nano" << 3;
+        QTest::addColumn<int>("recompute");
+        const int none = int(Recompute::None), full = int(Recompute::Full);
+        QTest::newRow("gpt-nano (tied head)") << "gpt-nano" << 1 << none;
+        QTest::newRow("llama-nano") << "llama-nano" << 1 << none;
+        QTest::newRow("gpt-nano, 3 micro-batches") << "gpt-nano" << 3 << none;
+        QTest::newRow("llama-nano, 3 micro-batches") << "llama-nano" << 3 << none;
+        // The rows are the input of the first block, which full recomputation reruns.
+        QTest::newRow("gpt-nano, recompute full") << "gpt-nano" << 2 << full;
+        QTest::newRow("llama-nano, recompute full") << "llama-nano" << 2 << full;
     }
     void oneProcessEqualsAutograd()
     {
         QFETCH(QString, model);
         QFETCH(int, microBatches);
+        QFETCH(int, recompute);
         const ModelSpec spec = *findModel(model.toStdString());
         const std::vector<Batch> mbs = batches(spec, microBatches);
-        const at::Tensor expected = autogradGradients(spec, mbs);
+        const at::Tensor expected = autogradGradients(spec, mbs, static_cast<Recompute>(recompute));
 
-        TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+        TransformerModel m(spec, static_cast<Recompute>(recompute), c10::Device(c10::kCPU));
         m.initialize(3);
         Plan plan;
         Mesh mesh(plan, DistConfig{}, CommDevice::Cpu);
