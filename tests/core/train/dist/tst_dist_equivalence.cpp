@@ -228,6 +228,10 @@ void TestDistEquivalence::matchesSingleProcess_data()
         // ZeRO-2 reduces each bucket to the rank whose shard holds it: many small buckets, some
         // cut by the shard boundary.
         {"zero2-dp2-buckets", {"--dp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
+        // ... and of split models, whose rewritten gradients (sp-partial, a tied head under pp)
+        // are held back until finishBackward().
+        {"zero2-dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--zero", "2", "--bucket-mb", "0.01"}},
+        {"zero2-dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
     };
     for (const char* model : {"gpt-nano", "llama-nano"})
         for (const auto& [name, args] : configs) {
