@@ -13,11 +13,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
-#include "RankTestSupport.h"
+#include "TwoRanks.h"
 
 #include <QtTest>
 
-#include <thread>
 
 using namespace meshwork;
 
@@ -134,42 +133,25 @@ private slots:
         const ModelSpec spec = *findModel(model.toStdString());
         const std::vector<Batch> mbs = batches(spec, 2);
         const at::Tensor expected = autogradGradients(spec, mbs);
-        const int port = test::freePort();
         at::Tensor got[2];
-        std::string errors[2];
-        auto rank = [&](int r) {
-            try {
-                TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
-                m.initialize(3);
-                Plan plan;
-                plan.dp = 2;
-                DistConfig dist;
-                dist.rank = dist.localRank = r;
-                dist.worldSize = dist.localWorldSize = 2;
-                dist.masterPort = port;
-                dist.collectiveTimeoutS = 60;
-                Mesh mesh(plan, dist, CommDevice::Cpu);
-                CommGroup& dp = mesh.zeroGroup();
-                EmbeddingRowSync rows(mesh, dp, wteView(m));
-                m.setLookupSink(&rows);
-                rows.arm(true);
-                (m.loss(mbs[r].x, mbs[r].y) / 2.0).backward();
-                // Everything but the lookup rows: all-reduced as GradientSync would.
-                at::Tensor rest = m.flatGrads().clone();
-                std::vector<at::Tensor> t{rest};
-                c10d::AllreduceOptions opts;
-                mesh.wait(dp.backend->allreduce(t, opts), dp, "test all-reduce");
-                m.flatGrads().copy_(rest);
-                rows.finish();
-                if (rows.rowsLastStep() != 2 * 2 * 16) throw std::runtime_error("expected both ranks' rows");
-                got[r] = m.flatGrads().clone();
-            } catch (const std::exception& e) {
-                errors[r] = e.what();
-            }
-        };
-        std::thread second(rank, 1);
-        rank(0);
-        second.join();
+        const auto errors = test::onTwoRanks(0, [&](int r, Mesh& mesh) {
+            TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+            m.initialize(3);
+            CommGroup& dp = mesh.zeroGroup();
+            EmbeddingRowSync rows(mesh, dp, wteView(m));
+            m.setLookupSink(&rows);
+            rows.arm(true);
+            (m.loss(mbs[r].x, mbs[r].y) / 2.0).backward();
+            // Everything but the lookup rows: all-reduced as GradientSync would.
+            at::Tensor rest = m.flatGrads().clone();
+            std::vector<at::Tensor> t{rest};
+            c10d::AllreduceOptions opts;
+            mesh.wait(dp.backend->allreduce(t, opts), dp, "test all-reduce");
+            m.flatGrads().copy_(rest);
+            rows.finish();
+            if (rows.rowsLastStep() != 2 * 2 * 16) throw std::runtime_error("expected both ranks' rows");
+            got[r] = m.flatGrads().clone();
+        });
         for (int r = 0; r < 2; ++r) {
             QVERIFY2(errors[r].empty(), errors[r].c_str());
             const double diff = (got[r] - expected).abs().max().item<double>();

@@ -16,11 +16,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
-#include "RankTestSupport.h"
+#include "TwoRanks.h"
 
 #include <QtTest>
 
-#include <thread>
 
 using namespace meshwork;
 
@@ -247,40 +246,22 @@ private slots:
         FlatOptimizer opt(oc, ref.layout(), ref.flatParams(), ref.flatGrads());
         opt.step(1e-2);
 
-        const int port = test::freePort();
         at::Tensor got[2];
         std::vector<Recorder::BackwardStart> starts[2];
-        std::string errors[2];
-        auto rank = [&](int r) {
-            try {
-                TransformerModel m(spec, Recompute::None, cpu);
-                m.initialize(13);
-                Plan plan;
-                plan.dp = 2;
-                plan.zero = 3;
-                DistConfig dist;
-                dist.rank = dist.localRank = r;
-                dist.worldSize = dist.localWorldSize = 2;
-                dist.masterPort = port;
-                dist.collectiveTimeoutS = 60;
-                Mesh mesh(plan, dist, CommDevice::Cpu);
-                Zero3 z(m, mesh, mesh.zeroGroup(), oc, 0.0, false);
-                Recorder rec;
-                rec.z = &z;
-                m.setUnitHooks(&rec);
-                m.loss(x.narrow(0, 2 * r, 2), y.narrow(0, 2 * r, 2)).backward();
-                if (z.reductionsInFlight() != 0) throw std::runtime_error("reductions in flight after backward");
-                z.finishBackward();
-                z.step(1e-2);
-                got[r] = z.gatherFullParameters();
-                starts[r] = rec.backwardStarts;
-            } catch (const std::exception& e) {
-                errors[r] = e.what();
-            }
-        };
-        std::thread second(rank, 1);
-        rank(0);
-        second.join();
+        const auto errors = test::onTwoRanks(3, [&](int r, Mesh& mesh) {
+            TransformerModel m(spec, Recompute::None, cpu);
+            m.initialize(13);
+            Zero3 z(m, mesh, mesh.zeroGroup(), oc, 0.0, false);
+            Recorder rec;
+            rec.z = &z;
+            m.setUnitHooks(&rec);
+            m.loss(x.narrow(0, 2 * r, 2), y.narrow(0, 2 * r, 2)).backward();
+            if (z.reductionsInFlight() != 0) throw std::runtime_error("reductions in flight after backward");
+            z.finishBackward();
+            z.step(1e-2);
+            got[r] = z.gatherFullParameters();
+            starts[r] = rec.backwardStarts;
+        });
         const int head = int(spec.layers) + 1;
         for (int r = 0; r < 2; ++r) {
             QVERIFY2(errors[r].empty(), errors[r].c_str());
