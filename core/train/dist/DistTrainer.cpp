@@ -12,6 +12,7 @@
 #include "core/train/Model.h"
 #include "core/train/Optimizer.h"
 #include "core/train/ParameterLayout.h"
+#include "core/planner/TrainerSupport.h"
 #include "core/train/PlannerPrediction.h"
 #include "core/train/TokenData.h"
 #include "core/train/dist/DistCheckpoint.h"
@@ -183,8 +184,8 @@ RunResult DistTrainer::runUnguarded()
     std::vector<bool> reducedElsewhere(params.size(), false);
     if (whole && !zero3 && !dpGroup.trivial() && m_dist.embeddingGrad != "dense") {
         const ParamInfo* wte = layout.find("wte");
-        const bool fewer = EmbeddingRowSync::fewerBytes(B * T * microBatches, wte->shape[0], dpGroup.size());
-        if (m_dist.embeddingGrad == "rows" || fewer) {
+        // auto: where they are fewer bytes, as the planner models it (TrainerSupport.h).
+        if (m_dist.embeddingGrad == "rows" || gathersEmbeddingRows(plan, wte->shape[0])) {
             rowSync = std::make_unique<EmbeddingRowSync>(mesh, dpGroup,
                                                          flatGrads.narrow(0, wte->offset, wte->numel()).view(wte->shape));
             whole->setLookupSink(rowSync.get());

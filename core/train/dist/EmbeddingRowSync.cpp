@@ -1,6 +1,5 @@
 #include "core/train/dist/EmbeddingRowSync.h"
 
-#include "core/planner/TrainerSupport.h"
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
@@ -11,11 +10,6 @@ namespace meshwork {
 EmbeddingRowSync::EmbeddingRowSync(Mesh& mesh, CommGroup& group, at::Tensor wteGrad)
     : m_mesh(mesh), m_group(group), m_wteGrad(std::move(wteGrad))
 {
-}
-
-bool EmbeddingRowSync::fewerBytes(int64_t tokens, int64_t vocab, int ranks)
-{
-    return embeddingRowsFewerBytes(tokens, vocab, ranks); // the planner's rule (TrainerSupport.h)
 }
 
 void EmbeddingRowSync::lookupGradient(const at::Tensor& ids, const at::Tensor& rows)
@@ -46,7 +40,8 @@ void EmbeddingRowSync::finish()
         m_mesh.wait(m_idsWork, m_group, "embedding row ids all-gather");
         m_mesh.wait(m_rowsWork, m_group, "embedding row gradients all-gather");
     } else if (!m_ids.empty()) {
-        // A group of one (or a backward that was never armed): this rank's rows alone.
+        // Rows that were never gathered are this rank's alone: right only in a group of one.
+        TORCH_CHECK(m_group.trivial(), "EmbeddingRowSync: the step's last backward was not armed, its rows never left this rank");
         m_allIds = at::cat(m_ids);
         m_allRows = at::cat(m_rows);
     }

@@ -12,7 +12,8 @@
 // start early.
 //
 // The rows of the micro-batches that do not reduce are kept until the step's last backward
-// (the auto choice counts the step's tokens, so they stay small against the dense gradient).
+// (the auto choice, TrainerSupport.h's gathersEmbeddingRows, counts the step's tokens, so they
+// stay small against the dense gradient).
 #pragma once
 
 #include "core/train/Model.h"
@@ -31,10 +32,6 @@ class EmbeddingRowSync : public LookupGradientSink {
 public:
     // wteGrad: the [V, C] view of the embedding's gradient in the flat buffer.
     EmbeddingRowSync(Mesh& mesh, CommGroup& group, at::Tensor wteGrad);
-
-    // Whether gathering rows moves fewer bytes than all-reducing a [vocab, hidden] gradient,
-    // for `tokens` looked up per rank and step over a group of `ranks`.
-    static bool fewerBytes(int64_t tokens, int64_t vocab, int ranks);
 
     // As GradientSync::arm: whether the coming backward is the step's last, which gathers.
     void arm(bool reduceInThisBackward) { m_armed = reduceInThisBackward; }

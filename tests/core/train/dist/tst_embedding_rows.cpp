@@ -1,8 +1,8 @@
 // The token embedding's lookup gradient taken as rows (EmbeddingRowSync): in one process the
 // rows added back give wte exactly autograd's gradient, tied head or not, over several
 // micro-batches; two data-parallel ranks (threads of this process, Gloo on loopback) that gather
-// each other's rows get the gradient of the whole batch. And the auto choice: rows only while a
-// step's tokens are fewer than about 2 V / dp.
+// each other's rows get the gradient of the whole batch. (Where the trainer takes rows:
+// test_trainer_support.)
 #include "core/spec/Catalog.h"
 #include "core/train/Model.h"
 #include "core/train/dist/DistOptions.h"
@@ -57,17 +57,6 @@ class TestEmbeddingRows : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() { at::set_num_threads(1); }
-
-    void rowsWhereFewerBytes()
-    {
-        // GPT-2 (V 50304) at 8 x 1024 tokens a rank: rows up to 12 ranks, not with 4 micro-batches at 4.
-        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 2));
-        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 4));
-        QVERIFY(EmbeddingRowSync::fewerBytes(8192, 50304, 12));
-        QVERIFY(!EmbeddingRowSync::fewerBytes(8192, 50304, 13));
-        QVERIFY(!EmbeddingRowSync::fewerBytes(4 * 8192, 50304, 4));
-        QVERIFY(!EmbeddingRowSync::fewerBytes(8192, 50304, 1)); // nothing to reduce
-    }
 
     void oneProcessEqualsAutograd_data()
     {
