@@ -8,8 +8,9 @@
 #   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
 #   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
 #   PROFILE='^gpt2-1gpu$|^gpt2-dp4$' ...                        # and a kernel timeline of these
-#   SET='layouts dp-scaling' SIZES=4 NGPU=4 STEPS=10 \
-#     SKIP='bucket100|channels|omp1|nooverlap|bf16|independent|b16|highprio|simple|pinned' ...   # issue 4 on 4 GPUs
+#   SET='layouts dp-scaling dp-sms' SIZES=4 NGPU=4 STEPS=10 \
+#     SKIP='bucket100|channels|omp1|nooverlap|bf16|independent|b16|highprio|simple|pinned|ctazero|cta8' ...
+#     # issue 4 on 4 GPUs (SIZES=2 NGPU=2 on 2), with the dense embedding gradient beside the rows
 #
 # Builds meshwork-train alone (-DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON -DBUILD_TESTING=OFF: no Qt
 # on the GPU machine), then starts the ranks with a bash loop setting torchrun's variables
