@@ -18,10 +18,12 @@
 // during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
 // buffer after the backward, which the backward could not hide.
 //
-// Buckets that become ready together go as one collective: the parameter that completes them
-// (GPT-2's tied embedding, final only after the embedding's backward: 154 MB, six 25 MB
-// buckets) or the buckets left for finish(). One 154 MB all-reduce takes about 0.75 ms on 4
-// H200s where six 25 MB ones take 1.1 ms, and this tail is what the backward cannot hide.
+// Buckets that become ready together go as one collective: those of one large parameter
+// (GPT-2's tied embedding: 154 MB, six 25 MB buckets) or the buckets left for finish(). One
+// 154 MB all-reduce takes about 0.75 ms on 4 H200s where six 25 MB ones take 1.1 ms. Where the
+// embedding's lookup gradient goes to EmbeddingRowSync, the tied embedding is final after the
+// head's backward, at the start of the pass; where it does not (tp, pp, ZeRO-3, --embedding-grad
+// dense) it is final only when the backward ends, and its reduction is the exposed tail.
 //
 // Split models: ParallelModel::finishBackward() rewrites some gradients after the backward
 // passes (sp-partial replicated parameters summed over tp, the tied embedding's copies over
