@@ -72,6 +72,13 @@ ParameterLayout parameterLayout(const ModelSpec& m)
     return layout;
 }
 
+int parameterUnit(const std::string& name, int64_t layers)
+{
+    if (name == "wte" || name == "wpe") return 0;
+    if (name.rfind("h.", 0) == 0) return std::stoi(name.substr(2, name.find('.', 2) - 2)) + 1;
+    return static_cast<int>(layers) + 1;
+}
+
 int optimizerStatesPerParameter(Optimizer o)
 {
     return o == Optimizer::AdamW || o == Optimizer::Lamb ? 2 : 1;

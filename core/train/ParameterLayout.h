@@ -55,6 +55,11 @@ struct ParameterLayout {
 // V is the padded vocabulary. Sum of numel == ModelSpec::allocatedParameterCount().
 ParameterLayout parameterLayout(const ModelSpec& model);
 
+// The unit of the model's forward (TransformerModel's ParameterUnitHooks) that a parameter of
+// this layout belongs to: 0 the embeddings (wte, wpe), 1..L the layers ("h.<i>."), L+1 the rest
+// (final norm, untied head).
+int parameterUnit(const std::string& name, int64_t layers);
+
 int optimizerStatesPerParameter(Optimizer o); // AdamW/LAMB 2, LARS/SGD 1
 
 // Bytes of the persistent training buffers of one GPU without ZeRO.

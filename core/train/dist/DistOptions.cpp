@@ -20,6 +20,9 @@ const std::vector<OptionSpec>& distOptions()
         {"bucket-mb", "X", "gradient all-reduce bucket size in MB (default 25)"},
         {"embedding-grad", "MODE", "data parallelism reduces the token embedding's lookup gradient as gathered rows "
                                    "(rows), as one dense matrix (dense), or whichever moves fewer bytes (auto, the default)"},
+        {"param-gather", "MODE", "ZeRO-1/2 bring the updated parameter shards to every rank while the next forward "
+                                 "runs, each before the first layer that reads it (overlap, the default), or at "
+                                 "the end of the optimizer step (blocking)"},
         {"dump-params", "FILE", "(testing) write the final fp32 parameters, single-process layout, to FILE"},
     };
     return o;
@@ -98,6 +101,11 @@ DistConfig parseDistConfig(const ParsedArgs& a, const EnvLookup& env)
         c.embeddingGrad = a.value("embedding-grad");
         if (c.embeddingGrad != "auto" && c.embeddingGrad != "rows" && c.embeddingGrad != "dense")
             throw SpecError("--embedding-grad must be auto, rows or dense (got \"" + c.embeddingGrad + "\")");
+    }
+    if (a.has("param-gather")) {
+        c.paramGather = a.value("param-gather");
+        if (c.paramGather != "overlap" && c.paramGather != "blocking")
+            throw SpecError("--param-gather must be overlap or blocking (got \"" + c.paramGather + "\")");
     }
     c.dumpParams = a.value("dump-params");
 

@@ -29,13 +29,16 @@ struct DistConfig {
     // looked-up rows (EmbeddingRowSync.h), "dense" all-reduces the [V, C] gradient, "auto"
     // takes rows where they are fewer bytes.
     std::string embeddingGrad = "auto";
+    // When ZeRO-1/2 bring the updated shards to every rank: "overlap" during the next forward
+    // (ShardedOptimizer::overlapGather), "blocking" at the end of the optimizer step.
+    std::string paramGather = "overlap";
     std::string dumpParams;           // write the final parameters (full single-process layout) here
     std::string source = "defaults";  // "flags", "torchrun", "slurm" or "defaults": for the run_start log
     bool distributed() const { return worldSize > 1; }
 };
 
 // --rank --world-size --local-rank --master-addr --master-port --collective-timeout --bucket-mb
-// --embedding-grad --dump-params
+// --embedding-grad --param-gather --dump-params
 const std::vector<OptionSpec>& distOptions();
 
 using EnvLookup = std::function<const char*(const char*)>;

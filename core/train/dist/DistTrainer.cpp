@@ -174,6 +174,11 @@ RunResult DistTrainer::runUnguarded()
                                                      dpGroup, offloadFraction);
     else
         replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
+    if (sharded && whole && m_dist.paramGather == "overlap") {
+        // The updated shards travel during the next forward, in pieces of a gradient bucket's size.
+        sharded->overlapGather(layout, c.model.layers, static_cast<int64_t>(m_dist.bucketMb * 1024 * 1024 / 4));
+        whole->setUnitHooks(sharded.get());
+    }
     const bool zero2 = zero && plan.zero >= 2; // gradients sharded (stages 2 and 3)
     // ZeRO-3 reduce-scatters each unit's gradients itself: the sync gets a group of one.
     CommGroup unsynced;
@@ -219,6 +224,7 @@ RunResult DistTrainer::runUnguarded()
             part.optimizerStep = zero3Units->stepCount();
             return part;
         }
+        if (sharded) sharded->finishGather();
         part.tensors.emplace_back("params", flatParams);
         for (auto& s : sharded ? sharded->states() : replicated->states()) part.tensors.push_back(std::move(s));
         part.optimizerStep = sharded ? sharded->stepCount() : replicated->stepCount();
@@ -269,6 +275,7 @@ RunResult DistTrainer::runUnguarded()
     }
     if (sharded) {
         start.set("zero_shard", Json::object().set("begin", shard.begin).set("end", shard.end));
+        start.set("param_gather_pieces", sharded->gatherPieceCount()); // 0: one all-gather after the step
         start.set("optimizer_device_gib", sharded->deviceStateBytes() / 1073741824.0);
         start.set("optimizer_host_gib", sharded->hostStateBytes() / 1073741824.0);
     }
@@ -446,6 +453,7 @@ RunResult DistTrainer::runUnguarded()
             return endCancelled(m_events, m_stepsDone);
         }
     }
+    if (sharded) sharded->finishGather();
     if (c.steps > 0 && (c.evalEvery == 0 || c.steps % c.evalEvery != 0)) result.lastValLoss = evaluate(m_stepsDone);
     if (!m_dist.dumpParams.empty()) {
         const at::Tensor full = split        ? split->gatherFullParameters()

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace meshwork {
 
@@ -25,6 +26,28 @@ ParameterLayout sliceLayout(const ParameterLayout& full, int64_t begin, int64_t 
     }
     out.totalElements = std::max<int64_t>(0, end - begin);
     return out;
+}
+
+std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t pieceElements)
+{
+    const int64_t total = layout.totalElements, step = std::max<int64_t>(1, pieceElements);
+    std::vector<GatherPiece> pieces;
+    size_t first = 0; // the first parameter not wholly before the piece (params ascend by offset)
+    for (int r = 0; r < ranks; ++r) {
+        const ShardRange shard = ShardRange::of(total, r, ranks);
+        for (int64_t b = shard.begin; b < shard.end; b += std::min(step, shard.end - b)) {
+            GatherPiece piece{b, b + std::min(step, shard.end - b), r, static_cast<int>(layers) + 1};
+            while (first < layout.params.size()
+                   && layout.params[first].offset + layout.params[first].numel() <= piece.begin)
+                ++first;
+            for (size_t i = first; i < layout.params.size() && layout.params[i].offset < piece.end; ++i)
+                piece.need = std::min(piece.need, parameterUnit(layout.params[i].name, layers));
+            pieces.push_back(piece);
+        }
+    }
+    std::stable_sort(pieces.begin(), pieces.end(),
+                     [](const GatherPiece& a, const GatherPiece& b) { return a.need < b.need; });
+    return pieces;
 }
 
 namespace {
@@ -95,9 +118,10 @@ int64_t ShardedOptimizer::hostStateBytes() const { return 4 * (m_statesPerParam 
 void ShardedOptimizer::step(double lr)
 {
     at::NoGradGuard noGrad;
+    finishGather(); // the previous step's pieces (a forward in between has waited for them)
     if (m_needsNorms) {
         stepWithWholeTensorNorms(lr);
-        gatherParameters();
+        m_pieces.empty() ? gatherParameters() : startGather();
         return;
     }
     if (m_device) m_device->step(lr);
@@ -107,7 +131,7 @@ void ShardedOptimizer::step(double lr)
         m_host->step(lr);
         m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
     }
-    gatherParameters();
+    m_pieces.empty() ? gatherParameters() : startGather();
 }
 
 void ShardedOptimizer::stepWithWholeTensorNorms(double lr)
@@ -141,6 +165,7 @@ NamedTensors ShardedOptimizer::states() const
 void ShardedOptimizer::loadStates(const NamedTensors& states)
 {
     at::NoGradGuard noGrad;
+    finishGather();
     const auto deviceStates = m_device ? m_device->states() : NamedTensors{};
     const auto hostStates = m_host ? m_host->states() : NamedTensors{};
     const int64_t d = m_deviceEnd - m_shard.begin;
@@ -176,6 +201,39 @@ void ShardedOptimizer::gatherParameters()
     opts.timeout = m_mesh.timeout();
     m_mesh.wait(m_group.backend->_allgather_base(output, input, opts), m_group, "parameter all-gather");
     if (!exact) m_params.copy_(output.narrow(0, 0, total));
+}
+
+void ShardedOptimizer::overlapGather(const ParameterLayout& layout, int64_t layers, int64_t pieceElements)
+{
+    finishGather();
+    m_pieces = m_group.trivial() ? std::vector<GatherPiece>{} : gatherPieces(layout, layers, m_group.size(), pieceElements);
+}
+
+void ShardedOptimizer::startGather()
+{
+    // Every rank issues the same broadcasts in the same order; each is waited for by the first
+    // unit that reads it (enter) or by finishGather().
+    for (const GatherPiece& p : m_pieces) {
+        std::vector<at::Tensor> tensors{m_params.narrow(0, p.begin, p.end - p.begin)};
+        c10d::BroadcastOptions opts;
+        opts.rootRank = p.owner;
+        opts.timeout = m_mesh.timeout();
+        m_inFlight.emplace_back(p.need, m_group.backend->broadcast(tensors, opts));
+    }
+}
+
+void ShardedOptimizer::enter(int unit)
+{
+    // Pieces go in order of need, so the ones this unit reads are at the front.
+    while (!m_inFlight.empty() && m_inFlight.front().first <= unit) {
+        m_mesh.wait(m_inFlight.front().second, m_group, "parameter broadcast (ZeRO-1/2 gather)");
+        m_inFlight.pop_front();
+    }
+}
+
+void ShardedOptimizer::finishGather()
+{
+    enter(std::numeric_limits<int>::max());
 }
 
 } // namespace meshwork

@@ -7,6 +7,15 @@
 // the slice keeps its fp32 master weights and states in (pinned) host memory and is updated by
 // the CPU: gradients go device-to-host, the updated weights host-to-device.
 //
+// The gather of the updated slices either waits at the end of step() (one all-gather), or,
+// with overlapGather(), runs while the next forward does (as Megatron's distributed optimizer
+// with --overlap-param-gather and DeepSpeed's ZeRO-3 prefetch): the buffer is cut into pieces
+// (gatherPieces), each broadcast from the rank that owns it in the order the forward reads them,
+// and enter(u) of the model's unit hooks waits only for the pieces unit u reads (with NCCL the
+// compute stream waits, the host runs on). A piece is broadcast from its owner, not all-gathered:
+// an all-gather takes an equal part from every rank, and the embeddings that the forward reads
+// first lie in the first ranks' shards alone.
+//
 // LAMB and LARS scale by norms of whole tensors, which a slice cuts: each part computes the
 // squared norms of its pieces, they are summed per tensor of the layout over the parts and
 // the data-parallel group (then over tp by setNormSum's hook), and every piece takes its
@@ -15,13 +24,16 @@
 #pragma once
 
 #include "core/train/Checkpoint.h"
+#include "core/train/Model.h"
 #include "core/train/Optimizer.h"
 #include "core/train/ParameterLayout.h"
 #include "core/train/dist/GradientSync.h"
 
 #include <ATen/core/Tensor.h>
 
+#include <deque>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace meshwork {
@@ -48,14 +60,37 @@ void stepWithWholeTensorNorms(const std::vector<NormPiece>& pieces, int64_t tens
                               Mesh& mesh, CommGroup& group, const FlatOptimizer::NormReducer& more, double lr,
                               const char* what);
 
-class ShardedOptimizer {
+// A piece of the overlapped gather: [begin, end) of the flat buffer inside the shard of the
+// group's rank `owner`, and the first unit of the forward (parameterUnit) that reads any of it.
+struct GatherPiece {
+    int64_t begin = 0, end = 0;
+    int owner = 0;
+    int need = 0;
+};
+// The buffer of `layout` cut at the shard boundaries of `ranks` ranks (ShardRange::of) and into
+// pieces of at most pieceElements, in the order they are broadcast: by need, then by offset
+// (the tail of norms and biases follows the embeddings, which the first layer reads).
+std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t pieceElements);
+
+class ShardedOptimizer final : public ParameterUnitHooks {
 public:
     ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
                      at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction);
     ~ShardedOptimizer();
 
-    // Updates this rank's slice, then all-gathers the parameters.
+    // Updates this rank's slice, then all-gathers the parameters, or with overlapGather() starts
+    // broadcasting them.
     void step(double lr);
+    // From the next step on, the updated slices travel during the next forward, whose unit
+    // hooks this must be (TransformerModel::setUnitHooks); a model of `layers` layers.
+    void overlapGather(const ParameterLayout& layout, int64_t layers, int64_t pieceElements);
+    // Waits for every piece still in flight: before anything reads all the parameters outside
+    // a forward (a checkpoint, the parameter dump).
+    void finishGather();
+    // ParameterUnitHooks: enter() waits for the pieces the unit reads; the parameters stay.
+    void enter(int unit) override;
+    at::Tensor leave(int, const at::Tensor& out) override { return out; }
+    int gatherPieceCount() const { return static_cast<int>(m_pieces.size()); }
     // LAMB, LARS: after the per-tensor squared norms ([2, P], P the tensors of the layout) are
     // summed over the parts and the group, sums them over further ranks (tensor parallelism).
     void setNormSum(FlatOptimizer::NormReducer sum) { m_normSum = std::move(sum); }
@@ -77,6 +112,7 @@ public:
 
 private:
     void gatherParameters();
+    void startGather();
     void stepWithWholeTensorNorms(double lr);
 
     Mesh& m_mesh;
@@ -92,6 +128,8 @@ private:
     int64_t m_tensors = 0;                      // tensors in the layout
     at::Tensor m_deviceTensorIds, m_hostTensorIds; // each part's segment -> its tensor in the layout
     FlatOptimizer::NormReducer m_normSum;
+    std::vector<GatherPiece> m_pieces;          // overlapGather(): broadcast in this order
+    std::deque<std::pair<int, c10::intrusive_ptr<c10d::Work>>> m_inFlight; // need, broadcast
 };
 
 } // namespace meshwork

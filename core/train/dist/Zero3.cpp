@@ -41,14 +41,6 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape)
     return strides;
 }
 
-// The model's units: 0 the embeddings, 1..L the layers ("h.<i>."), L+1 the rest (final norm, head).
-int unitOf(const std::string& name, int64_t layers)
-{
-    if (name == "wte" || name == "wpe") return 0;
-    if (name.rfind("h.", 0) == 0) return std::stoi(name.substr(2, name.find('.', 2) - 2)) + 1;
-    return static_cast<int>(layers) + 1;
-}
-
 } // namespace
 
 Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const OptimizerConfig& config,
@@ -67,7 +59,7 @@ Zero3::Zero3(TransformerModel& model, Mesh& mesh, CommGroup& group, const Optimi
 
     m_units.resize(static_cast<size_t>(L + 2));
     for (size_t i = 0; i < layout.params.size(); ++i) {
-        const int u = unitOf(layout.params[i].name, L);
+        const int u = parameterUnit(layout.params[i].name, L);
         m_unitOf.push_back(u);
         m_units[static_cast<size_t>(u)].params.push_back(i);
     }

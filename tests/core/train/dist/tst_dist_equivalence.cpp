@@ -76,15 +76,19 @@ struct RunOutput {
     // collectives they went in (buckets ready together go as one).
     int buckets = -1, bucketsStartedEarly = -1, collectives = -1;
     int embeddingRows = -1; // lookup gradient rows gathered in that step (EmbeddingRowSync)
+    int gatherPieces = -1;  // ZeRO-1/2: pieces broadcast during the next forward (0: one all-gather)
 };
 
-// The log event that reports how many gradient buckets started during backward.
+// The log event that reports how many gradient buckets started during backward, and
+// run_start's ZeRO-1/2 gather pieces.
 void readBucketOverlap(const QString& path, RunOutput& out)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) return;
     for (const QByteArray& line : f.readAll().split('\n')) {
         auto j = Json::parse(line.toStdString());
+        if (const Json* pieces = j && j->isObject() ? j->find("param_gather_pieces") : nullptr)
+            out.gatherPieces = int(pieces->asNumber());
         const Json* early = j && j->isObject() ? j->find("buckets_started_during_backward") : nullptr;
         if (!early) continue;
         out.buckets = int(j->find("gradient_buckets")->asNumber());
@@ -228,6 +232,10 @@ void TestDistEquivalence::matchesSingleProcess_data()
         // ZeRO-2 reduces each bucket to the rank whose shard holds it: many small buckets, some
         // cut by the shard boundary.
         {"zero2-dp2-buckets", {"--dp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
+        // ZeRO-1/2 gather the updated shards at the end of the step, not in pieces during the
+        // next forward (ShardedOptimizer::overlapGather).
+        {"zero1-dp2-gather-blocking", {"--dp", "2", "--zero", "1", "--param-gather", "blocking"}},
+        {"zero2-dp2-gather-blocking", {"--dp", "2", "--zero", "2", "--param-gather", "blocking"}},
         // ... and of split models, whose rewritten gradients (sp-partial, a tied head under pp)
         // are held back until finishBackward().
         {"zero2-dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--zero", "2", "--bucket-mb", "0.01"}},
@@ -271,6 +279,15 @@ void TestDistEquivalence::matchesSingleProcess()
     const int zero = extra.contains("--zero") ? extra[extra.indexOf("--zero") + 1].toInt() : 0;
     if (!extra.contains("--tp") && !extra.contains("--pp") && zero <= 2 && got.buckets > 0)
         QCOMPARE(got.embeddingRows, extra.contains("dense") ? 0 : 4 * 32);
+    // ZeRO-1/2 of the whole model broadcast the updated shards in pieces during the next
+    // forward (one bucket each: many with --bucket-mb 0.01); split models, or blocking, gather
+    // them in one all-gather after the step.
+    if (zero == 1 || zero == 2) {
+        const bool pieces = !extra.contains("--tp") && !extra.contains("--pp") && !extra.contains("blocking");
+        QVERIFY2(pieces ? got.gatherPieces >= 2 : got.gatherPieces == 0,
+                 qPrintable(QString("param_gather_pieces %1").arg(got.gatherPieces)));
+        if (pieces && extra.contains("--bucket-mb")) QVERIFY(got.gatherPieces > 10);
+    }
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {
         const double rel = std::abs(got.losses[s] - ref.losses[s]) / std::abs(ref.losses[s]);

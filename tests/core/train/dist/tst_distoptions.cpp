@@ -79,12 +79,19 @@ private slots:
         QTest::newRow("timeout") << QStringList{"--collective-timeout", "0"} << "" << "--collective-timeout must be above";
         QTest::newRow("embedding grad") << QStringList{"--embedding-grad", "sparse"} << ""
                                         << "--embedding-grad must be auto, rows or dense (got \"sparse\")";
+        QTest::newRow("param gather") << QStringList{"--param-gather", "later"} << ""
+                                      << "--param-gather must be overlap or blocking (got \"later\")";
     }
     void embeddingGradientMode()
     {
         QCOMPARE(QString::fromStdString(parse({}, {}).embeddingGrad), QString("auto"));
         QCOMPARE(QString::fromStdString(parse({"--embedding-grad", "dense"}, {}).embeddingGrad), QString("dense"));
         QCOMPARE(QString::fromStdString(parse({"--embedding-grad", "rows"}, {}).embeddingGrad), QString("rows"));
+    }
+    void parameterGatherMode()
+    {
+        QCOMPARE(QString::fromStdString(parse({}, {}).paramGather), QString("overlap"));
+        QCOMPARE(QString::fromStdString(parse({"--param-gather", "blocking"}, {}).paramGather), QString("blocking"));
     }
     void badValuesNameTheirSource()
     {
