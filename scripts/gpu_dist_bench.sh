@@ -207,6 +207,7 @@ dp_scaling() {
 }
 # SET=dp-sms: the backward beside NCCL's kernels. The embedding's lookup gradient as gathered
 # rows (the default where it is fewer bytes) against one dense all-reduce at the backward's end;
+# ZeRO-1/2's parameter gather during the next forward against one after the step;
 # NCCL's zero-CTA policy, and NCCL held to 8 CTAs (SMs) of its 24. (Session of 2026-11-28, 2 x
 # H200: GEMMs told to leave those SMs to NCCL, through cuBLAS's SM count target, gained nothing
 # measurable and were taken out again.)
@@ -219,6 +220,11 @@ dp_sms() {
       bench "$M-dp$n-dense" $n $A --dp $n --embedding-grad dense
       bench "$M-zero2-dp$n" $n $A --dp $n --zero 2
       bench "$M-zero2-dp$n-dense" $n $A --dp $n --zero 2 --embedding-grad dense
+      # ZeRO-1/2's updated shards broadcast during the next forward (the default) against one
+      # all-gather at the end of the step.
+      bench "$M-zero1-dp$n" $n $A --dp $n --zero 1
+      bench "$M-zero1-dp$n-gatherblocking" $n $A --dp $n --zero 1 --param-gather blocking
+      bench "$M-zero2-dp$n-gatherblocking" $n $A --dp $n --zero 2 --param-gather blocking
       NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
       NCCL_MIN_CTAS=8 NCCL_MAX_CTAS=8 bench "$M-dp$n-cta8" $n $A --dp $n
     done

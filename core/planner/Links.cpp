@@ -84,4 +84,10 @@ double allGatherSeconds(double bytes, const AxisLink& l)
 
 double reduceScatterSeconds(double bytes, const AxisLink& l) { return allGatherSeconds(bytes, l); }
 
+double broadcastSeconds(double bytes, const AxisLink& l)
+{
+    if (l.size <= 1 || l.GBps <= 0) return 0;
+    return calib::kCollectiveLatencyS + bytes / (l.GBps * 1e9);
+}
+
 } // namespace meshwork

@@ -24,6 +24,7 @@ Links planLinks(const ClusterSpec& cluster, const Plan& plan);
 // Ring collectives (Thakur et al. 2005; NCCL): time for `bytes` per GPU over n ranks.
 double allReduceSeconds(double bytes, const AxisLink& link);
 double allGatherSeconds(double bytes, const AxisLink& link);     // bytes = gathered (full) size
+double broadcastSeconds(double bytes, const AxisLink& link);     // bytes from one rank to all (a pipelined ring)
 double reduceScatterSeconds(double bytes, const AxisLink& link); // bytes = input (full) size
 
 } // namespace meshwork

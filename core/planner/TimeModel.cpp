@@ -204,8 +204,8 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
         // Buckets reduced as AccumulateGrad hooks find them final (GradientSync.cpp): all-reduced,
         // or under ZeRO-2 each reduced to the rank whose shard holds it (a reduce-scatter's
         // bytes); the part that the backward pass leaves for its end is exposed, the rest hides
-        // under it as far as kDpOverlap says. ZeRO-1 and 2 then all-gather the updated shards,
-        // waiting.
+        // under it as far as kDpOverlap says. ZeRO-1 and 2 then bring the updated shards to
+        // every rank (below).
         auto reduce = [&](double bytes) {
             return plan.zero == 2 ? reduceScatterSeconds(bytes, dp) : allReduceSeconds(bytes, dp);
         };
@@ -231,9 +231,24 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
         // What hides still slows the backward (kDpContention); what does not fit is exposed.
         const double room = calib::kDpOverlap * (2.0 / 3.0) * tmb;
         const double rest = std::max(0.0, hidden - room) + calib::kDpContention * std::min(hidden, room);
-        const double gather = plan.zero >= 1 ? allGatherSeconds(P * sb.weightComm, dp) + stall : 0;
-        total = all + gather;
-        return last + rest + gather;
+        if (plan.zero == 0) {
+            total = all;
+            return last + rest;
+        }
+        if (!overlapsParameterGather(plan)) {
+            const double gather = allGatherSeconds(P * sb.weightComm, dp) + stall;
+            total = all + gather;
+            return last + rest + gather;
+        }
+        // The updated shards are broadcast from their owners during the next forward
+        // (ShardedOptimizer::overlapGather): the embeddings' pieces, read first, are waited for;
+        // the rest travels under the forward (a third of a micro-batch's time), slowing it as
+        // a hidden reduction slows the backward.
+        const double first0 = broadcastSeconds(first.embeddingParams * sb.weightComm, dp) + stall;
+        const double after = std::max(0.0, P - first.embeddingParams) * sb.weightComm / (dp.GBps * 1e9);
+        const double forward = tmb / 3;
+        total = all + first0 + after;
+        return last + rest + first0 + std::max(0.0, after - forward) + calib::kDpContention * std::min(after, forward);
     }
     // ZeRO-3 (Zero3.cpp), every micro-batch, units = embeddings, each layer, final norm + head:
     // forward: the embeddings' gather waits; each next unit's gather is prefetched during this
@@ -376,7 +391,8 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // critical path, counted with the collectives they serve: dp and ZeRO-1 add nothing (the
     // 1/dp of the mean rides on the loss, DistTrainer.cpp); ZeRO-2 copies the reduced shard
     // back (read + write); ZeRO-1/2 stage the shard for the parameter
-    // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters); ZeRO-3 zeroes
+    // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters), not for the
+    // broadcasts in place that overlap the forward; ZeRO-3 zeroes
     // each unit's full gradient buffer before its backward and adds the scaled shard into the
     // local gradients (2 reads + 1 write), every micro-batch (Zero3.cpp).
     // With grad-reduce bf16 the reduction travels as a bf16 copy of the buffer: casting it down
@@ -386,7 +402,8 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
         const double b = sb.gradients;
         if (plan.zero == 0) dpMemory = 0;
-        else if (plan.zero <= 2) dpMemory = (plan.zero == 2 ? P / dp * 2 * b : 0) / hbm + P / dp * 3 * b / hbm;
+        else if (plan.zero <= 2)
+            dpMemory = (plan.zero == 2 ? P / dp * 2 * b : 0) / hbm + (overlapsParameterGather(plan) ? 0 : P / dp * 3 * b / hbm);
         else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
         if (sb.gradComm < b) {
             const double down = P * (b + sb.gradComm);

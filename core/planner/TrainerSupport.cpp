@@ -27,4 +27,9 @@ bool gathersEmbeddingRows(const Plan& plan, int64_t vocab)
     return embeddingRowsFewerBytes(plan.microBatch * plan.seq * plan.microBatches(), vocab, ranks);
 }
 
+bool overlapsParameterGather(const Plan& plan)
+{
+    return (plan.zero == 1 || plan.zero == 2) && plan.tp <= 1 && plan.pp <= 1 && plan.dp * plan.cp > 1;
+}
+
 } // namespace meshwork

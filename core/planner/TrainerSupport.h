@@ -23,4 +23,10 @@ bool embeddingRowsFewerBytes(int64_t tokens, int64_t vocab, int ranks);
 // 0-2), with fewer bytes so. `vocab` is the padded vocabulary.
 bool gathersEmbeddingRows(const Plan& plan, int64_t vocab);
 
+// Whether the trainer, left at --param-gather overlap, broadcasts ZeRO-1/2's updated shards in
+// pieces during the next forward (ShardedOptimizer::overlapGather): ZeRO-1 or 2 over a
+// data-parallel group of several ranks and the whole model (tp = pp = 1), whose forward waits
+// unit by unit.
+bool overlapsParameterGather(const Plan& plan);
+
 } // namespace meshwork

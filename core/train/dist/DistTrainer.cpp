@@ -174,7 +174,7 @@ RunResult DistTrainer::runUnguarded()
                                                      dpGroup, offloadFraction);
     else
         replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
-    if (sharded && whole && m_dist.paramGather == "overlap") {
+    if (sharded && overlapsParameterGather(plan) && m_dist.paramGather == "overlap") {
         // The updated shards travel during the next forward, in pieces of a gradient bucket's size.
         sharded->overlapGather(layout, c.model.layers, static_cast<int64_t>(m_dist.bucketMb * 1024 * 1024 / 4));
         whole->setUnitHooks(sharded.get());

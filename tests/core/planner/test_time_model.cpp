@@ -305,6 +305,44 @@ private slots:
         QVERIFY(mz3.time.dpComm < 0.5 * mz3.time.dpCommTotal);
     }
 
+    // ZeRO-1/2 of the whole model broadcast the updated shards during the next forward
+    // (ShardedOptimizer::overlapGather): the embeddings, read first, are waited for; the rest
+    // hides under the forward and costs it kDpContention of its time. Split over tp, the
+    // trainer all-gathers them after the step, waiting.
+    void meshworkZeroGatherHidesUnderTheForward()
+    {
+        const ModelSpec m = model("llama-1b");
+        const ClusterSpec c = cluster("h200", 1, 2);
+        const Plan p = plan(2, 1, 1, 2, 4, 2048);
+        auto at = [&](int zero, int tp) {
+            Plan z = p;
+            z.zero = zero;
+            z.tp = tp;
+            return estimate(m, c, z, Target::Meshwork);
+        };
+        const Estimate dp = at(0, 1), z1 = at(1, 1);
+        QVERIFY(dp.valid && z1.valid);
+        Plan z1plan = p;
+        z1plan.zero = 1;
+        QVERIFY(overlapsParameterGather(z1plan));
+        const StageShape s = stageShape(m, p, 0);
+        const AxisLink link = planLinks(c, p).dp;
+        const double first = broadcastSeconds(s.embeddingParams * 4, link) + calib::kBlockingCollectiveStallS;
+        const double after = (s.params() - s.embeddingParams) * 4 / (link.GBps * 1e9);
+        QVERIFY(after < dp.time.compute / 3); // the forward of llama-1b at 2 x 2048 outlasts it
+        QVERIFY(near(z1.time.dpComm - dp.time.dpComm, first + calib::kDpContention * after));
+        QVERIFY(near(z1.time.dpCommTotal - dp.time.dpCommTotal, first + after));
+        // Waiting for the whole gather costs more than the overlap leaves exposed.
+        QVERIFY(allGatherSeconds(s.params() * 4, link) > first + calib::kDpContention * after);
+        // dp 2 x tp 2 on 4 GPUs: the all-gather after the step is all exposed.
+        Plan split = z1plan;
+        split.tp = 2;
+        QVERIFY(!overlapsParameterGather(split));
+        Plan none = z1plan;
+        none.zero = 0;
+        QVERIFY(!overlapsParameterGather(none));
+    }
+
     // Our trainer's tensor-parallel backward all-reduces carry fp32 gradients of the norms'
     // outputs (autocast) and the vocabulary-parallel embedding and head add collectives:
     // more time than Megatron's 16-bit all-reduces of the same plan.
