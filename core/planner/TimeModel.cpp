@@ -202,12 +202,12 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
     const double stall = calib::kBlockingCollectiveStallS;
     if (plan.zero <= 2) {
         // Buckets reduced as AccumulateGrad hooks find them final (GradientSync.cpp): all-reduced,
-        // or under ZeRO-2 each reduced to the rank whose shard holds it (a reduce-scatter's
+        // or under ZeRO-1/2 each reduced to the rank whose shard holds it (a reduce-scatter's
         // bytes); the part that the backward pass leaves for its end is exposed, the rest hides
         // under it as far as kDpOverlap says. ZeRO-1 and 2 then bring the updated shards to
         // every rank (below).
         auto reduce = [&](double bytes) {
-            return plan.zero == 2 ? reduceScatterSeconds(bytes, dp) : allReduceSeconds(bytes, dp);
+            return plan.zero >= 1 ? reduceScatterSeconds(bytes, dp) : allReduceSeconds(bytes, dp);
         };
         const int64_t V = m.paddedVocab > 0 ? m.paddedVocab : m.vocab;
         double all = 0, last = 0, hidden = 0;
@@ -338,15 +338,10 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
             perStep = allReduceSeconds(P * sb.gradComm, links.dp);
             break;
         case 1:
-            if (target == Target::Megatron) // distributed optimizer: reduce-scatter grads, all-gather params
-                perStep = reduceScatterSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
-            else // all-reduce grads, each rank updates its shard, all-gather the updated params
-                perStep = allReduceSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
-            break;
         case 2:
             // Both targets accumulate the micro-batches' gradients in a full buffer and
             // reduce-scatter once per step (Megatron's distributed optimizer; our trainer's
-            // GradientSync in ReduceScatter mode), then all-gather the updated parameters.
+            // GradientSync reduces each bucket to its owner), then gather the updated parameters.
             perStep = reduceScatterSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
             break;
         default:
@@ -388,28 +383,26 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     }
 
     // Our trainer's reductions also stream the gradients through HBM (fp32, 4 bytes) on the
-    // critical path, counted with the collectives they serve: dp and ZeRO-1 add nothing (the
-    // 1/dp of the mean rides on the loss, DistTrainer.cpp); ZeRO-2 copies the reduced shard
-    // back (read + write); ZeRO-1/2 stage the shard for the parameter
-    // all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters), not for the
-    // broadcasts in place that overlap the forward; ZeRO-3 zeroes
-    // each unit's full gradient buffer before its backward and adds the scaled shard into the
-    // local gradients (2 reads + 1 write), every micro-batch (Zero3.cpp).
+    // critical path, counted with the collectives they serve: dp and ZeRO-1/2 reduce in place
+    // (the 1/dp of the mean rides on the loss, DistTrainer.cpp); ZeRO-1/2 stage the shard for
+    // the parameter all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters), not
+    // for the broadcasts in place that overlap the forward; ZeRO-3 zeroes each unit's full
+    // gradient buffer before its backward and adds the scaled shard into the local gradients
+    // (2 reads + 1 write), every micro-batch (Zero3.cpp).
     // With grad-reduce bf16 the reduction travels as a bf16 copy of the buffer: casting it down
     // reads 4 and writes 2 bytes per element; an all-reduce's sum is copied back (reads 2,
-    // writes 4); a reduce-scatter's shard is read back as bf16 (2 bytes fewer per element).
+    // writes 4), a reduce's only on the shard's owner; ZeRO-3 reads its shard back as bf16.
     double dpMemory = 0;
     if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
         const double b = sb.gradients;
         if (plan.zero == 0) dpMemory = 0;
-        else if (plan.zero <= 2)
-            dpMemory = (plan.zero == 2 ? P / dp * 2 * b : 0) / hbm + (overlapsParameterGather(plan) ? 0 : P / dp * 3 * b / hbm);
+        else if (plan.zero <= 2) dpMemory = overlapsParameterGather(plan) ? 0 : P / dp * 3 * b / hbm;
         else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
         if (sb.gradComm < b) {
             const double down = P * (b + sb.gradComm);
             double cast = 0;
-            if (plan.zero <= 1) cast = down + P * (sb.gradComm + b);
-            else if (plan.zero == 2) cast = down - P / dp * (b - sb.gradComm);
+            if (plan.zero == 0) cast = down + P * (sb.gradComm + b);
+            else if (plan.zero <= 2) cast = down + P / dp * (sb.gradComm + b);
             else cast = mb * (down - P / dp * (b - sb.gradComm));
             dpMemory += cast / hbm;
         }

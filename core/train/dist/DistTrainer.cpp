@@ -179,7 +179,10 @@ RunResult DistTrainer::runUnguarded()
         sharded->overlapGather(layout, c.model.layers, static_cast<int64_t>(m_dist.bucketMb * 1024 * 1024 / 4));
         whole->setUnitHooks(sharded.get());
     }
-    const bool zero2 = zero && plan.zero >= 2; // gradients sharded (stages 2 and 3)
+    // Each rank needs the averaged gradients of its shard alone (ZeRO 1-3): stages 1 and 2
+    // reduce each bucket to its shard's owner (DeepSpeed's stages 1 and 2 share that path; 1
+    // keeps the full gradient buffer), a reduce-scatter's bytes instead of an all-reduce's.
+    const bool shardGrads = zero;
     // ZeRO-3 reduce-scatters each unit's gradients itself: the sync gets a group of one.
     CommGroup unsynced;
     unsynced.ranks = {g.rank};
@@ -200,7 +203,7 @@ RunResult DistTrainer::runUnguarded()
         }
     }
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
-                      zero2 ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
+                      shardGrads ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
                       reduceType, reducedElsewhere);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
@@ -360,7 +363,7 @@ RunResult DistTrainer::runUnguarded()
                 (loss * ((fp16 ? state.lossScale : 1.0) * sync.gradientScale() / static_cast<double>(microBatches))).backward();
             }
         }
-        if (split) split->finishBackward(); // before the dp reduction: ZeRO-2 keeps only a shard
+        if (split) split->finishBackward(); // before the dp reduction: ZeRO reduces only to shard owners
         sync.finish();
         if (rowSync) rowSync->finish(); // after the dense part of a tied wte is summed
         if (step == state.step + 1 && sync.bucketCount() > 0) {
@@ -379,7 +382,7 @@ RunResult DistTrainer::runUnguarded()
         }
         if (zero3Units) zero3Units->finishBackward();
         // Loss: the mean over the global batch (tp ranks of a replica compute the same one).
-        // Squared gradient norm: each element counted once over the mesh. Under ZeRO-2 a rank
+        // Squared gradient norm: each element counted once over the mesh. Under ZeRO 1-3 a rank
         // holds only its shard of the averaged gradients (summed over dp); tp-replicated
         // parameters are weighted 1/t (summed over tp).
         at::Tensor lossMean = lossSum / static_cast<double>(microBatches);
@@ -387,11 +390,11 @@ RunResult DistTrainer::runUnguarded()
         at::Tensor normSq;
         {
             at::NoGradGuard noGrad;
-            const int64_t begin = zero2 ? shard.begin : 0, end = zero2 ? shard.end : layout.totalElements;
+            const int64_t begin = shardGrads ? shard.begin : 0, end = shardGrads ? shard.end : layout.totalElements;
             normSq = split ? split->squaredGradNorm(flatGrads, begin, end)
                            : at::linalg_vector_norm(flatGrads.narrow(0, begin, end - begin), 2).square();
             normSq = normSq.reshape({1}).to(at::kFloat);
-            if (zero2) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
+            if (shardGrads) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, ppGroup, normSq, "gradient norm all-reduce");
         }

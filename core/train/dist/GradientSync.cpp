@@ -109,7 +109,7 @@ void GradientSync::startRuns(const std::vector<size_t>& ready)
         if (m_mode == Mode::AllReduce) {
             startFlight(begin, end, -1);
         } else {
-            // ZeRO-2: each part goes to the rank whose shard holds it.
+            // ZeRO-1/2: each part goes to the rank whose shard holds it.
             for (int64_t r = begin / stride; r * stride < end; ++r)
                 startFlight(std::max(begin, r * stride), std::min(end, (r + 1) * stride), static_cast<int>(r));
         }

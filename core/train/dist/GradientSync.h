@@ -12,7 +12,7 @@
 // back into the fp32 buffer (PyTorch DDP's bf16_compress_hook): half the bytes on the wire,
 // the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
 //
-// ZeRO-2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange),
+// ZeRO-1 and 2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange),
 // the rest of its buffer is left as the local gradient. As DeepSpeed's overlap_comm does it, a
 // ready bucket is reduced to the rank whose shard holds it (one reduce per shard it overlaps),
 // during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
@@ -97,7 +97,7 @@ private:
         bool started = false;
     };
     // One collective in flight over the elements [begin, end) of consecutive buckets: an
-    // all-reduce (root -1), or under ZeRO-2 a reduce to the rank `root` whose shard holds them.
+    // all-reduce (root -1), or under ZeRO-1/2 a reduce to the rank `root` whose shard holds them.
     struct Flight {
         int64_t begin = 0, end = 0;
         int root = -1;
@@ -106,7 +106,7 @@ private:
     };
     void onAccumulated(size_t param);
     // Starts the buckets in `ready` (ascending), one collective per run of consecutive ones
-    // (under ZeRO-2 one per shard the run overlaps).
+    // (under ZeRO-1/2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
     void startFlight(int64_t begin, int64_t end, int root);
 
