@@ -2,7 +2,8 @@
 # Correctness of the distributed paths on GPUs with NCCL, where CI (CPU, Gloo) cannot look:
 # every ZeRO stage, offload to pinned host memory, LAMB and LARS over shards, tensor and
 # pipeline parallelism, a checkpoint and its resume, the fused AdamW kernel against the
-# reference ops, ZeRO-3's overlapped backward, LAMB over ZeRO-3 and bf16 gradient reduction.
+# reference ops, ZeRO-3's overlapped backward, LAMB over ZeRO-3, bf16 gradient reduction and
+# ZeRO-1/2's parameter gather during the forward against one after the step.
 # Prints one line per run: status, first and last loss, peak memory.
 #
 #   TRAIN=build-gpu-dist/bin/meshwork-train OUT=/tmp/checks scripts/gpu_dist_checks.sh
@@ -45,9 +46,13 @@ ranks zero3-dp2 2 --dp 2 --zero 3
 ranks zero2-offload-dp2 2 --dp 2 --zero 2 --offload optimizer --offload-fraction 0.5
 ranks zero3-offload-params-dp2 2 --dp 2 --zero 3 --offload optimizer+params --offload-fraction 1
 ranks lamb-zero2-dp2 2 --dp 2 --zero 2 --optimizer lamb
-# The embedding's lookup gradient: dp2 and zero1-dp2 gather it as rows (the default at this
-# batch), zero2 reduce-scatters it dense; this run all-reduces it dense. All four agree.
+# The embedding's lookup gradient: dp2, zero1-dp2 and zero2-dp2 gather it as rows (the default
+# at this batch); this run all-reduces it dense. All agree.
 ranks dp2-embedding-dense 2 --dp 2 --embedding-grad dense
+# ZeRO-1/2's updated shards in one all-gather after the step, against the default broadcasts
+# during the next forward (zero1-dp2, zero2-dp2): the same losses.
+ranks zero1-dp2-gather-blocking 2 --dp 2 --zero 1 --param-gather blocking
+ranks zero2-dp2-gather-blocking 2 --dp 2 --zero 2 --param-gather blocking
 ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
