@@ -175,7 +175,7 @@ RunResult DistTrainer::runUnguarded()
     else
         replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
     if (sharded && overlapsParameterGather(plan) && m_dist.paramGather == "overlap") {
-        // The updated shards travel during the next forward, in pieces of a gradient bucket's size.
+        // The updated shards travel during the next forward, in pieces of at least a gradient bucket.
         sharded->overlapGather(layout, c.model.layers, static_cast<int64_t>(m_dist.bucketMb * 1024 * 1024 / 4));
         whole->setUnitHooks(sharded.get());
     }

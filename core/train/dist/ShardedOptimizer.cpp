@@ -28,25 +28,55 @@ ParameterLayout sliceLayout(const ParameterLayout& full, int64_t begin, int64_t 
     return out;
 }
 
-std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t pieceElements)
+std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t minElements)
 {
-    const int64_t total = layout.totalElements, step = std::max<int64_t>(1, pieceElements);
-    std::vector<GatherPiece> pieces;
-    size_t first = 0; // the first parameter not wholly before the piece (params ascend by offset)
-    for (int r = 0; r < ranks; ++r) {
-        const ShardRange shard = ShardRange::of(total, r, ranks);
-        for (int64_t b = shard.begin; b < shard.end; b += std::min(step, shard.end - b)) {
-            GatherPiece piece{b, b + std::min(step, shard.end - b), r, static_cast<int>(layers) + 1};
-            while (first < layout.params.size()
-                   && layout.params[first].offset + layout.params[first].numel() <= piece.begin)
-                ++first;
-            for (size_t i = first; i < layout.params.size() && layout.params[i].offset < piece.end; ++i)
-                piece.need = std::min(piece.need, parameterUnit(layout.params[i].name, layers));
-            pieces.push_back(piece);
+    // Runs of one unit's decaying tensors (the buffer's prefix, in the forward's order), and the
+    // tail of undecayed ones (norms and biases of every unit: small) as one run, each cut at the
+    // shard boundaries.
+    std::vector<GatherPiece> runs;
+    auto addRun = [&](int64_t begin, int64_t end, int need) {
+        for (int r = 0; r < ranks; ++r) {
+            const ShardRange shard = ShardRange::of(layout.totalElements, r, ranks);
+            const int64_t b = std::max(begin, shard.begin), e = std::min(end, shard.end);
+            if (b < e) runs.push_back({b, e, r, need});
+        }
+    };
+    int64_t runBegin = 0;
+    int runUnit = -1, tailNeed = static_cast<int>(layers) + 1;
+    for (const ParamInfo& p : layout.params) {
+        const int u = parameterUnit(p.name, layers);
+        if (!p.decays()) {
+            tailNeed = std::min(tailNeed, u);
+            continue;
+        }
+        if (u != runUnit) {
+            if (runUnit >= 0) addRun(runBegin, p.offset, runUnit);
+            runBegin = p.offset;
+            runUnit = u;
         }
     }
-    std::stable_sort(pieces.begin(), pieces.end(),
-                     [](const GatherPiece& a, const GatherPiece& b) { return a.need < b.need; });
+    if (runUnit >= 0) addRun(runBegin, layout.decayElements, runUnit);
+    addRun(layout.decayElements, layout.totalElements, tailNeed);
+    std::stable_sort(runs.begin(), runs.end(), [](const GatherPiece& a, const GatherPiece& b) { return a.need < b.need; });
+
+    // A piece takes the runs after it (same owner, adjacent in the buffer) until it holds
+    // minElements and as many as all the pieces before it: the first units, which the forward
+    // waits for, come in small pieces, the later ones in few large ones (each collective costs
+    // host time).
+    std::vector<GatherPiece> pieces;
+    int64_t issued = 0; // elements in the pieces before the last one
+    for (const GatherPiece& run : runs) {
+        if (!pieces.empty()) {
+            GatherPiece& last = pieces.back();
+            const int64_t size = last.end - last.begin;
+            if (last.owner == run.owner && last.end == run.begin && size < std::max(minElements, issued)) {
+                last.end = run.end;
+                continue;
+            }
+            issued += size;
+        }
+        pieces.push_back(run);
+    }
     return pieces;
 }
 
@@ -203,10 +233,10 @@ void ShardedOptimizer::gatherParameters()
     if (!exact) m_params.copy_(output.narrow(0, 0, total));
 }
 
-void ShardedOptimizer::overlapGather(const ParameterLayout& layout, int64_t layers, int64_t pieceElements)
+void ShardedOptimizer::overlapGather(const ParameterLayout& layout, int64_t layers, int64_t minPieceElements)
 {
     finishGather();
-    m_pieces = m_group.trivial() ? std::vector<GatherPiece>{} : gatherPieces(layout, layers, m_group.size(), pieceElements);
+    m_pieces = m_group.trivial() ? std::vector<GatherPiece>{} : gatherPieces(layout, layers, m_group.size(), minPieceElements);
 }
 
 void ShardedOptimizer::startGather()

@@ -67,10 +67,12 @@ struct GatherPiece {
     int owner = 0;
     int need = 0;
 };
-// The buffer of `layout` cut at the shard boundaries of `ranks` ranks (ShardRange::of) and into
-// pieces of at most pieceElements, in the order they are broadcast: by need, then by offset
-// (the tail of norms and biases follows the embeddings, which the first layer reads).
-std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t pieceElements);
+// The buffer of `layout` in pieces, in the order they are broadcast: the runs of each unit's
+// matrices and the tail of norms and biases (which the first layer reads), cut at the shard
+// boundaries of `ranks` ranks (ShardRange::of) and ordered by need, then by offset; a piece
+// takes the runs after it that its owner holds next to it, until it has minElements and as
+// many as all the pieces before it (few collectives, small ones first).
+std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t layers, int ranks, int64_t minElements);
 
 class ShardedOptimizer final : public ParameterUnitHooks {
 public:
@@ -83,7 +85,7 @@ public:
     void step(double lr);
     // From the next step on, the updated slices travel during the next forward, whose unit
     // hooks this must be (TransformerModel::setUnitHooks); a model of `layers` layers.
-    void overlapGather(const ParameterLayout& layout, int64_t layers, int64_t pieceElements);
+    void overlapGather(const ParameterLayout& layout, int64_t layers, int64_t minPieceElements);
     // Waits for every piece still in flight: before anything reads all the parameters outside
     // a forward (a checkpoint, the parameter dump).
     void finishGather();
