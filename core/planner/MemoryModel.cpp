@@ -70,7 +70,7 @@ struct PlanMemoryTerms {
     double layerParams = 0, layerMatmulParams = 0;
     double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
     double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
-    bool reduceScatterOutput = false; // meshwork ZeRO-2/3: the reduce-scatter output shard
+    bool fullGradients = false; // meshwork ZeRO-2: the gradient buffer stays whole (below)
     bool meshworkUnits = false; // meshwork ZeRO-3: parameter units gathered one at a time (Zero3.h)
     double logits = 0;          // last stage
     double stageOutput = 0;     // meshwork pp: a forward's output, held until its backward
@@ -89,7 +89,9 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     // During a recomputed layer's backward the recomputed tensors are live again.
     if (plan.recompute != Recompute::None)
         t.workingLayer = std::max(0.0, layerActivationBytes(target, x, plan.precision, Recompute::None, flash) - t.perLayer);
-    t.reduceScatterOutput = target == Target::Meshwork && plan.zero >= 2 && plan.dp > 1;
+    // Our trainer's ZeRO-2 reduces each gradient bucket in place to the rank whose shard holds
+    // it (GradientSync): like ZeRO-1 it keeps the whole fp32 gradient buffer, and no output.
+    t.fullGradients = target == Target::Meshwork && plan.zero == 2;
     t.meshworkUnits = target == Target::Meshwork && plan.zero >= 3;
     t.logits = logitsBytes(model, plan, target);
     // Our pipeline (core/train/dist/PipelineRunner) keeps every forward's output, the fp32
@@ -126,7 +128,7 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     const StageShape shape = stageShape(model, plan, stage, t.layerParams, t.layerMatmulParams);
     ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
                                            t.layerMatmulParams, plan);
-    double reduceScatterOutput = t.reduceScatterOutput ? ms.gradients : 0;
+    if (t.fullGradients) ms.gradients = shape.params() * t.sb.gradients;
     const double logits = shape.last ? t.logits : 0;
     double unitPeak = 0; // ZeRO-3: what a gathered unit adds at the stage's peak, beyond the logits
     if (t.meshworkUnits) {
@@ -159,7 +161,6 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
         unitPeak = std::max(0.0, std::max(headPhase, layerPhase) - logits);
         ms.gatherBuffer = 0;
         ms.weights += shape.matmulParams() * t.sb.autocastCopy;
-        reduceScatterOutput = 0;
     }
     StageMemory s;
     s.stage = stage;
@@ -169,7 +170,7 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     s.optimizer = ms.optimizer / kGiB;
     s.activations = stageActivations(t, plan, shape.layers, stage) / kGiB;
     s.logits = logits / kGiB;
-    s.buffers = (t.commNoGather + ms.gatherBuffer + reduceScatterOutput + unitPeak) / kGiB;
+    s.buffers = (t.commNoGather + ms.gatherBuffer + unitPeak) / kGiB;
     s.context = calib::kCudaContextGiB;
     s.host = ms.host / kGiB;
     finish(s);

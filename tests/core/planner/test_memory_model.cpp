@@ -53,8 +53,13 @@ private slots:
         QVERIFY(near(z1.optimizer, z0.optimizer / dp));
         QVERIFY(near(z1.gradients, z0.gradients));
         QVERIFY(near(z1.weights, z0.weights));
-        // ZeRO-2: gradients / dp as well.
-        QVERIFY(near(z2.gradients, z0.gradients / dp));
+        // ZeRO-2: gradients / dp as well; our trainer reduces each bucket in place to its
+        // shard's owner and keeps the whole fp32 buffer, as ZeRO-1 does (GradientSync.h),
+        // which a 4-GPU run of llama-1b measured: 26.30 GiB against 24.31 predicted as / dp.
+        if (t == Target::Meshwork)
+            QVERIFY(near(z2.gradients, z0.gradients));
+        else
+            QVERIFY(near(z2.gradients, z0.gradients / dp));
         QVERIFY(near(z2.optimizer, z0.optimizer / dp));
         // ZeRO-3: the parameters too; the gathered-layer buffer appears.
         if (t == Target::Meshwork) {
@@ -86,7 +91,11 @@ private slots:
         } else {
             QVERIFY(z3.buffers > z2.buffers);
         }
-        QVERIFY(z0.total > z1.total && z1.total > z2.total && z2.total > z3.total);
+        // Our trainer's ZeRO-2 holds what its ZeRO-1 holds (the whole gradient buffer).
+        if (t == Target::Meshwork)
+            QVERIFY(z0.total > z1.total && near(z1.total, z2.total) && z2.total > z3.total);
+        else
+            QVERIFY(z0.total > z1.total && z1.total > z2.total && z2.total > z3.total);
     }
 
     void meshworkMirrorsTrainerAllocation()
