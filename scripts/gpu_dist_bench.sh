@@ -48,6 +48,16 @@ run() {
   local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0 extra=()
   rm -rf "$dir"; mkdir -p "$dir"
   [[ "$name" == *-profiled ]] && extra=(--profile "$dir/trace.json")
+  # Every GPU's utilization, SM clock and power each 200 ms while the ranks run: a card that ran
+  # slower (throttled, or clocked down) shows in the table's SM MHz column. Disowned, so that
+  # the `wait -n` below waits for the ranks alone.
+  local smi=""
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=index,utilization.gpu,clocks.sm,power.draw --format=csv,noheader,nounits -lms 200 \
+      > "$dir/gpus.csv" 2>/dev/null &
+    smi=$!
+    disown "$smi"
+  fi
   for ((r = 0; r < n; r++)); do
     local ev="$dir/events.jsonl"; [ "$r" -gt 0 ] && ev="$dir/events.rank$r.jsonl"
     local rank=$r world=$n
@@ -65,6 +75,7 @@ run() {
   for ((k = 0; k < n; k++)); do
     if ! wait -n; then rc=1; kill "${pids[@]}" 2>/dev/null; fi
   done
+  [ -n "$smi" ] && kill "$smi" 2>/dev/null
   echo "$rc" > "$dir/rc"
   [ -f "$dir/trace.json" ] && "$PY" "$ROOT/scripts/profile_summary.py" "$dir/trace.json" 12 > "$dir/profile.txt" 2>&1
   return 0
@@ -75,6 +86,21 @@ summarize() {
 import json, os, sys, glob, statistics
 out, names = sys.argv[1], sys.argv[2:]
 rows, base = [], {}
+
+def sm_clocks(path, n):
+    """The slowest and the fastest of GPUs 0..n-1's median SM clock (MHz) while busy (>= 50%)."""
+    busy = {}
+    try:
+        for line in open(path):
+            f = [x.strip() for x in line.split(",")]
+            try: gpu, util, clock = int(f[0]), float(f[1]), float(f[2])
+            except (ValueError, IndexError): continue
+            if gpu < n and util >= 50: busy.setdefault(gpu, []).append(clock)
+    except OSError:
+        return None
+    medians = [statistics.median(v) for v in busy.values()]
+    return (min(medians), max(medians)) if medians else None
+
 for name in names:
     d = os.path.join(out, name)
     files = sorted(glob.glob(os.path.join(d, "events*.jsonl")))
@@ -93,7 +119,7 @@ for name in names:
     n = max(len(ranks), 1)
     s0 = ranks.get(0, [])
     if len(s0) < 4:
-        rows.append((name, n, None, None, None, None, None, err or "no steps (see rank*.log)", None, None)); continue
+        rows.append((name, n, None, None, None, None, None, err or "no steps (see rank*.log)", None, None, None)); continue
     tps = statistics.median(e["tokens_per_s"] for e in s0[3:])
     every = [e["tokens_per_s"] for e in s0[3:]]
     spread = (max(every) - min(every)) / tps if tps else 0
@@ -102,6 +128,7 @@ for name in names:
     if "-independent" in name:
         # One-GPU runs side by side: each rank's own tokens/s, the median over the runs.
         tps = n * statistics.median(statistics.median(e["tokens_per_s"] for e in ranks[r][3:]) for r in ranks)
+    clocks = sm_clocks(os.path.join(d, "gpus.csv"), n)
     mem = [max((e.get("mem_peak_gib", 0) for e in ranks[r]), default=0) for r in sorted(ranks)]
     pmem = [pred.get(r, {}).get("mem_gib") for r in sorted(ranks)]
     ptps = pred.get(0, {}).get("tokens_per_s")
@@ -110,22 +137,24 @@ for name in names:
     if n == 1 and model not in base: base[model] = per # a repeated 1-GPU run scales against the first
     eff = per / base[model] if model in base else None
     if ptps and "-independent" not in name: ptps /= n
-    rows.append((name, n, per, eff, mem, ptps, pmem, None, spread, wait))
+    rows.append((name, n, per, eff, mem, ptps, pmem, None, spread, wait, clocks))
 # Memory: the allocator's peak (mem_peak_gib) against the planner's figure for the same stage
 # without CUDA context and reserve (run_start "predicted".mem_gib); error = predicted/measured - 1.
 # spread: (max - min) / median of rank 0's tokens/s over the measured steps; host wait: the
 # median time rank 0's host waited at the step's sync (near 0: the GPU waited for the host).
+# SM MHz: the slowest-fastest of the run's GPUs by median SM clock while busy (nvidia-smi).
 print(f"{'configuration':24} {'gpus':>4} {'tok/s/GPU':>10} {'predicted':>10} {'scaling':>8} {'spread':>7} {'wait ms':>7}  "
-      f"{'peak GiB per rank':22} {'predicted GiB':22} worst mem error")
+      f"{'peak GiB per rank':22} {'predicted GiB':22} {'worst mem error':>15} {'SM MHz':>9}")
 fmt = lambda v: "[" + ", ".join("-" if x is None else f"{x:.2f}" for x in v) + "]"
-for name, n, per, eff, mem, pper, pmem, err, spread, wait in rows:
+for name, n, per, eff, mem, pper, pmem, err, spread, wait, clocks in rows:
     if per is None: print(f"{name:24} {n:>4} {'-':>10} {'-':>10} {'-':>8}  {err}"); continue
     errs = [p / m - 1 for p, m in zip(pmem, mem) if p is not None and m > 0]
     worst = max(errs, key=abs) if errs else None
     print(f"{name:24} {n:>4} {per:10.0f} {('%.0f' % pper) if pper else '-':>10} "
           f"{('%.1f%%' % (100 * eff)) if eff else '-':>8} {100 * spread:6.1f}% {('%.2f' % wait) if wait is not None else '-':>7}  "
           f"{fmt(mem):22} {fmt(pmem):22} "
-          f"{('%+.1f%%' % (100 * worst)) if worst is not None else '-'}")
+          f"{('%+.1f%%' % (100 * worst)) if worst is not None else '-':>15} "
+          f"{('%.0f-%.0f' % clocks) if clocks else '-':>9}")
 PYEOF
 }
 
