@@ -240,6 +240,8 @@ void TestDistEquivalence::matchesSingleProcess_data()
         // are held back until finishBackward().
         {"zero2-dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--zero", "2", "--bucket-mb", "0.01"}},
         {"zero2-dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
+        // ZeRO-1 reduces to the shards' owners as ZeRO-2 does, under a pipeline too.
+        {"zero1-dp2xpp2", {"--dp", "2", "--pp", "2", "--zero", "1"}},
     };
     for (const char* model : {"gpt-nano", "llama-nano"})
         for (const auto& [name, args] : configs) {
