@@ -29,7 +29,7 @@ bool gathersEmbeddingRows(const Plan& plan, int64_t vocab)
 
 bool overlapsParameterGather(const Plan& plan)
 {
-    return (plan.zero == 1 || plan.zero == 2) && plan.tp <= 1 && plan.pp <= 1 && plan.dp * plan.cp > 1;
+    return (plan.zero == 1 || plan.zero == 2) && plan.dp * plan.cp > 1;
 }
 
 } // namespace meshwork

@@ -25,8 +25,8 @@ bool gathersEmbeddingRows(const Plan& plan, int64_t vocab);
 
 // Whether the trainer, left at --param-gather overlap, broadcasts ZeRO-1/2's updated shards in
 // pieces during the next forward (ShardedOptimizer::overlapGather): ZeRO-1 or 2 over a
-// data-parallel group of several ranks and the whole model (tp = pp = 1), whose forward waits
-// unit by unit.
+// data-parallel group of several ranks (the forward, whole or split over tp and pp, waits unit
+// by unit).
 bool overlapsParameterGather(const Plan& plan);
 
 } // namespace meshwork

@@ -177,7 +177,10 @@ RunResult DistTrainer::runUnguarded()
     if (sharded && overlapsParameterGather(plan) && m_dist.paramGather == "overlap") {
         // The updated shards travel during the next forward, in pieces of at least a gradient bucket.
         sharded->overlapGather(layout, c.model.layers, static_cast<int64_t>(m_dist.bucketMb * 1024 * 1024 / 4));
-        whole->setUnitHooks(sharded.get());
+        if (whole)
+            whole->setUnitHooks(sharded.get());
+        else
+            split->setUnitHooks(sharded.get());
     }
     // Each rank needs the averaged gradients of its shard alone (ZeRO 1-3): stages 1 and 2
     // reduce each bucket to its shard's owner (DeepSpeed's stages 1 and 2 share that path; 1

@@ -173,6 +173,7 @@ ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh
     for (int c = 0; c < vpp; ++c) {
         Chunk ch;
         ch.virtualStage = c * pp + stage;
+        ch.firstLayer = ch.virtualStage * per;
         for (int64_t i = ch.virtualStage * per; i < (ch.virtualStage + 1) * per; ++i) {
             const std::string h = "h." + std::to_string(i);
             ch.layers.push_back(Layer{get(h + ".ln_1.weight"), get(h + ".ln_1.bias"), get(h + ".attn.qkv.weight"),
@@ -296,6 +297,7 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
     at::Tensor x;
     int64_t T;
     if (chunk.virtualStage == 0) {
+        if (m_hooks) m_hooks->enter(0);
         T = input.size(1);
         if (T > m_spec.maxSeq)
             throw TrainError(TrainErrorKind::Config, "sequence " + std::to_string(T) + " exceeds the model's maximum "
@@ -314,7 +316,9 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
         T = m_plan.sp ? input.size(1) * t : input.size(1);
     }
     prepareRope(T);
-    for (const Layer& p : chunk.layers) {
+    for (size_t k = 0; k < chunk.layers.size(); ++k) {
+        const Layer& p = chunk.layers[k];
+        if (m_hooks) m_hooks->enter(static_cast<int>(chunk.firstLayer + static_cast<int64_t>(k)) + 1);
         if (m_plan.recompute == Recompute::Full) {
             // Keep only the block's input; rerun the block (collectives included) in backward.
             std::vector<at::Tensor> in{x};
@@ -334,6 +338,7 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
         }
     }
     if (!isLast(chunkIndex)) return x;
+    if (m_hooks) m_hooks->enter(static_cast<int>(m_spec.layers) + 1);
     x = toTp(norm(x, m_lnfw, m_lnfb));
     const at::Tensor logits = at::linear(x, m_head);
     const int64_t start = j * m_head.size(0);

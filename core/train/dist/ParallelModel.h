@@ -36,6 +36,7 @@
 namespace meshwork {
 
 class Mesh;
+class ParameterUnitHooks;
 struct CommGroup;
 
 enum class TpSplit { Replicated, Rows, Cols, Qkv, GatedRows };
@@ -60,6 +61,11 @@ public:
     // state received from the previous stage. Returns the hidden state, or the mean loss on
     // the last stage (targets are used there only).
     at::Tensor forward(int chunk, const at::Tensor& input, const at::Tensor& targets);
+    // Not owned; null (the default) runs with every parameter resident. forward() calls
+    // enter(u) before it reads unit u (Model.h's units, by global layer index): ZeRO-1/2's
+    // overlapped gather waits there (ShardedOptimizer). ZeRO-3 does not run on split models,
+    // so leave() is never called.
+    void setUnitHooks(ParameterUnitHooks* hooks) { m_hooks = hooks; }
     // The whole model on one pipeline rank (pp == 1).
     at::Tensor loss(const at::Tensor& idx, const at::Tensor& targets) { return forward(0, idx, targets); }
     // Shape of the hidden state between stages: [B, T, C], or [B, T/t, C] with sp.
@@ -91,6 +97,7 @@ private:
     };
     struct Chunk {
         int virtualStage = 0;
+        int64_t firstLayer = 0; // global index of layers[0]
         std::vector<Layer> layers;
     };
     at::Tensor get(const std::string& name) const;
@@ -123,6 +130,7 @@ private:
     std::vector<Chunk> m_chunks;
     at::Tensor m_cos, m_sin;
     int64_t m_T = 0;
+    ParameterUnitHooks* m_hooks = nullptr;
 };
 
 } // namespace meshwork

@@ -84,7 +84,8 @@ public:
     // broadcasting them.
     void step(double lr);
     // From the next step on, the updated slices travel during the next forward, whose unit
-    // hooks this must be (TransformerModel::setUnitHooks); a model of `layers` layers.
+    // hooks this must be (setUnitHooks of TransformerModel or ParallelModel); a model of
+    // `layers` layers.
     void overlapGather(const ParameterLayout& layout, int64_t layers, int64_t minPieceElements);
     // Waits for every piece still in flight: before anything reads all the parameters outside
     // a forward (a checkpoint, the parameter dump).
