@@ -235,13 +235,9 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
             total = all;
             return last + rest;
         }
-        if (!overlapsParameterGather(plan)) {
-            const double gather = allGatherSeconds(P * sb.weightComm, dp) + stall;
-            total = all + gather;
-            return last + rest + gather;
-        }
-        // The updated shards are broadcast from their owners during the next forward
-        // (ShardedOptimizer::overlapGather): the embeddings' pieces, read first, are waited for;
+        // The updated shards are broadcast from their owners during the next forward (the
+        // trainer's default, --param-gather overlap; ShardedOptimizer::overlapGather, every
+        // ZeRO-1/2 plan: overlapsParameterGather): the embeddings' pieces, read first, are waited for;
         // the rest travels under the forward (a third of a micro-batch's time), slowing it as
         // a hidden reduction slows the backward.
         const double first0 = broadcastSeconds(first.embeddingParams * sb.weightComm, dp) + stall;
@@ -384,9 +380,9 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
 
     // Our trainer's reductions also stream the gradients through HBM (fp32, 4 bytes) on the
     // critical path, counted with the collectives they serve: dp and ZeRO-1/2 reduce in place
-    // (the 1/dp of the mean rides on the loss, DistTrainer.cpp); ZeRO-1/2 stage the shard for
-    // the parameter all-gather (zero-fill, read, write; ShardedOptimizer::gatherParameters), not
-    // for the broadcasts in place that overlap the forward; ZeRO-3 zeroes each unit's full
+    // (the 1/dp of the mean rides on the loss, DistTrainer.cpp) and ZeRO-1/2 broadcast the
+    // updated shards in place (the blocking all-gather's staging copy is not modelled: it is not
+    // the default); ZeRO-3 zeroes each unit's full
     // gradient buffer before its backward and adds the scaled shard into the local gradients
     // (2 reads + 1 write), every micro-batch (Zero3.cpp).
     // With grad-reduce bf16 the reduction travels as a bf16 copy of the buffer: casting it down
@@ -396,7 +392,7 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     if (target == Target::Meshwork && links.dp.size > 1 && hbm > 0) {
         const double b = sb.gradients;
         if (plan.zero == 0) dpMemory = 0;
-        else if (plan.zero <= 2) dpMemory = overlapsParameterGather(plan) ? 0 : P / dp * 3 * b / hbm;
+        else if (plan.zero <= 2) dpMemory = 0; // broadcast in place, no staging
         else dpMemory = mb * (P * b + P / dp * 3 * b) / hbm;
         if (sb.gradComm < b) {
             const double down = P * (b + sb.gradComm);

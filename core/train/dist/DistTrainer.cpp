@@ -182,10 +182,9 @@ RunResult DistTrainer::runUnguarded()
         else
             split->setUnitHooks(sharded.get());
     }
-    // Each rank needs the averaged gradients of its shard alone (ZeRO 1-3): stages 1 and 2
-    // reduce each bucket to its shard's owner (DeepSpeed's stages 1 and 2 share that path; 1
-    // keeps the full gradient buffer), a reduce-scatter's bytes instead of an all-reduce's.
-    const bool shardGrads = zero;
+    // Under ZeRO (`zero`: stages 1-3 over several ranks) each rank needs the averaged gradients
+    // of its shard alone: stages 1 and 2 reduce each bucket to its shard's owner (DeepSpeed's
+    // stages 1 and 2 share that path), a reduce-scatter's bytes instead of an all-reduce's.
     // ZeRO-3 reduce-scatters each unit's gradients itself: the sync gets a group of one.
     CommGroup unsynced;
     unsynced.ranks = {g.rank};
@@ -206,7 +205,7 @@ RunResult DistTrainer::runUnguarded()
         }
     }
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
-                      shardGrads ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
+                      zero ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
                       reduceType, reducedElsewhere);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
@@ -393,11 +392,11 @@ RunResult DistTrainer::runUnguarded()
         at::Tensor normSq;
         {
             at::NoGradGuard noGrad;
-            const int64_t begin = shardGrads ? shard.begin : 0, end = shardGrads ? shard.end : layout.totalElements;
+            const int64_t begin = zero ? shard.begin : 0, end = zero ? shard.end : layout.totalElements;
             normSq = split ? split->squaredGradNorm(flatGrads, begin, end)
                            : at::linalg_vector_norm(flatGrads.narrow(0, begin, end - begin), 2).square();
             normSq = normSq.reshape({1}).to(at::kFloat);
-            if (shardGrads) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
+            if (zero) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, ppGroup, normSq, "gradient norm all-reduce");
         }
