@@ -123,10 +123,10 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
     // Our trainer refuses what it cannot run yet with these same messages (TrainerSupport.h).
     if (target == Target::Meshwork)
         for (std::string& s : unsupportedParallelism(plan)) e.errors.push_back(std::move(s));
-    if (target == Target::Meshwork && p.zero == 2 && p.dp * p.cp > 1)
-        e.warnings.push_back("meshwork-train's ZeRO-2 reduces each gradient bucket to the rank whose shard holds it "
-                             "but keeps the whole fp32 gradient buffer: it needs the memory of ZeRO-1 (the "
-                             "Megatron target's ZeRO-2 shards the gradients)");
+    if (target == Target::Meshwork && p.zero == 2 && p.dp * p.cp > 1 && !partitionsGradients(p))
+        e.warnings.push_back("meshwork-train's ZeRO-2 of a model split over tp or pp reduces each gradient bucket to "
+                             "the rank whose shard holds it but keeps the whole fp32 gradient buffer: it needs the "
+                             "memory of ZeRO-1 (with tp = pp = 1 it shards the gradients)");
     e.valid = e.errors.empty();
 }
 

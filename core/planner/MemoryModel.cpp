@@ -4,6 +4,7 @@
 #include "core/planner/Calibration.h"
 #include "core/planner/ModelStates.h"
 #include "core/planner/StageLayout.h"
+#include "core/planner/TrainerSupport.h"
 
 #include <algorithm>
 
@@ -63,6 +64,20 @@ double commBuffers(const ModelSpec& model, const Plan& plan, Target target, cons
 }
 
 
+// Partitioned ZeRO-2 (GradientSync.h): each parameter's gradient is autograd's own fp32 tensor
+// until its buckets are reduced to their owners, which goes on during the backward pass; the
+// trainer waits for the oldest reduction once more than its window is in flight: the largest
+// tensor with a bucket beside it (the head's or the embedding's, at the start of the backward),
+// or four buckets.
+double gradientsInFlightBytes(const ModelSpec& model)
+{
+    const double bucket = kDefaultBucketMb * 1024 * 1024 / 4;
+    const double V = double(model.paddedVocab > 0 ? model.paddedVocab : model.vocab);
+    const double ffnRows = model.ffnKind == FfnKind::SwiGlu ? 2.0 * double(model.ffn) : double(model.ffn);
+    const double largest = std::max(V * double(model.hidden), ffnRows * double(model.hidden));
+    return 4 * std::max(4 * bucket, largest + bucket);
+}
+
 // What every stage of one plan shares, computed once per plan (the search calls this for
 // tens of thousands of plans).
 struct PlanMemoryTerms {
@@ -70,7 +85,8 @@ struct PlanMemoryTerms {
     double layerParams = 0, layerMatmulParams = 0;
     double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
     double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
-    bool fullGradients = false; // meshwork ZeRO-2: the gradient buffer stays whole (below)
+    bool fullGradients = false; // meshwork ZeRO-2 of split models: the gradient buffer stays whole (below)
+    double gradientsInFlight = 0; // meshwork ZeRO-2 of whole models: autograd's gradients not yet reduced
     bool meshworkUnits = false; // meshwork ZeRO-3: parameter units gathered one at a time (Zero3.h)
     double logits = 0;          // last stage
     double stageOutput = 0;     // meshwork pp: a forward's output, held until its backward
@@ -89,9 +105,11 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     // During a recomputed layer's backward the recomputed tensors are live again.
     if (plan.recompute != Recompute::None)
         t.workingLayer = std::max(0.0, layerActivationBytes(target, x, plan.precision, Recompute::None, flash) - t.perLayer);
-    // Our trainer's ZeRO-2 reduces each gradient bucket in place to the rank whose shard holds
-    // it (GradientSync): like ZeRO-1 it keeps the whole fp32 gradient buffer, and no output.
-    t.fullGradients = target == Target::Meshwork && plan.zero == 2;
+    // Our trainer's ZeRO-2 (GradientSync): of a split model it reduces each gradient bucket in
+    // place to the rank whose shard holds it, keeping the whole fp32 gradient buffer as ZeRO-1
+    // does; of a whole model it keeps the shard's sums alone, plus the gradients in flight.
+    t.fullGradients = target == Target::Meshwork && plan.zero == 2 && !partitionsGradients(plan);
+    if (target == Target::Meshwork && partitionsGradients(plan)) t.gradientsInFlight = gradientsInFlightBytes(model);
     t.meshworkUnits = target == Target::Meshwork && plan.zero >= 3;
     t.logits = logitsBytes(model, plan, target);
     // Our pipeline (core/train/dist/PipelineRunner) keeps every forward's output, the fp32
@@ -129,6 +147,7 @@ StageMemory stageMemoryFrom(const PlanMemoryTerms& t, const ModelSpec& model, co
     ModelStateMemory ms = modelStateMemory(t.sb, shape.params(), shape.matmulParams(), t.layerParams,
                                            t.layerMatmulParams, plan);
     if (t.fullGradients) ms.gradients = shape.params() * t.sb.gradients;
+    ms.gradients += t.gradientsInFlight;
     const double logits = shape.last ? t.logits : 0;
     double unitPeak = 0; // ZeRO-3: what a gathered unit adds at the stage's peak, beyond the logits
     if (t.meshworkUnits) {

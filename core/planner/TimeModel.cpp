@@ -211,6 +211,7 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
         };
         const int64_t V = m.paddedVocab > 0 ? m.paddedVocab : m.vocab;
         double all = 0, last = 0, hidden = 0;
+        double everyBackward = 0; // what partitioned ZeRO-2 reduces after each backward (below)
         if (gathersEmbeddingRows(plan, V)) {
             // The lookup's rows are gathered at the end of the backward (EmbeddingRowSync.h, fp32
             // rows and int64 ids); an untied wte leaves the buckets, a tied one's head part is
@@ -220,6 +221,7 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
             last = allGatherSeconds(dp.size * tokens * (m.hidden * 4.0 + 8.0), dp);
             hidden = reduce((P - (m.tiedEmbeddings ? 0 : wte)) * sb.gradComm);
             all = hidden + last;
+            everyBackward = hidden; // the rows are gathered once, in the step's last backward
         } else {
             // The embedding's gradient is final only when the backward ends (the token
             // embedding's backward ends the pass; a tied head's contribution is summed into the
@@ -227,10 +229,18 @@ double meshworkDpExposed(const ModelSpec& m, const Plan& plan, const StageShape&
             all = reduce(P * sb.gradComm);
             last = reduce(first.embeddingParams * sb.gradComm);
             hidden = all - last;
+            everyBackward = all;
         }
         // What hides still slows the backward (kDpContention); what does not fit is exposed.
         const double room = calib::kDpOverlap * (2.0 / 3.0) * tmb;
-        const double rest = std::max(0.0, hidden - room) + calib::kDpContention * std::min(hidden, room);
+        double rest = std::max(0.0, hidden - room) + calib::kDpContention * std::min(hidden, room);
+        if (partitionsGradients(plan) && mb > 1) {
+            // Partitioned ZeRO-2 reduces after every micro-batch: the earlier ones' reductions
+            // run under the later micro-batches.
+            const double more = (mb - 1) * everyBackward, under = calib::kDpOverlap * (mb - 1) * tmb;
+            all += more;
+            rest += std::max(0.0, more - under) + calib::kDpContention * std::min(more, under);
+        }
         if (plan.zero == 0) {
             total = all;
             return last + rest;
@@ -338,6 +348,7 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
             // Both targets accumulate the micro-batches' gradients in a full buffer and
             // reduce-scatter once per step (Megatron's distributed optimizer; our trainer's
             // GradientSync reduces each bucket to its owner), then gather the updated parameters.
+            // (Our trainer's partitioned ZeRO-2 reduces every micro-batch: meshworkDpExposed.)
             perStep = reduceScatterSeconds(P * sb.gradComm, links.dp) + allGatherSeconds(P * sb.weightComm, links.dp);
             break;
         default:

@@ -32,4 +32,9 @@ bool overlapsParameterGather(const Plan& plan)
     return (plan.zero == 1 || plan.zero == 2) && plan.dp * plan.cp > 1;
 }
 
+bool partitionsGradients(const Plan& plan)
+{
+    return plan.zero == 2 && plan.tp == 1 && plan.pp == 1 && plan.dp * plan.cp > 1;
+}
+
 } // namespace meshwork

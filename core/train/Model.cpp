@@ -115,7 +115,16 @@ void TransformerModel::initialize(uint64_t seed)
     m_flatParams.copy_(host);
 }
 
-void TransformerModel::zeroGrad() { m_flatGrads.zero_(); }
+void TransformerModel::zeroGrad()
+{
+    if (m_flatGrads.defined()) m_flatGrads.zero_();
+}
+
+void TransformerModel::releaseGradients()
+{
+    for (at::Tensor& p : m_params) p.mutable_grad().reset();
+    m_flatGrads = at::Tensor();
+}
 
 at::Tensor TransformerModel::norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
 {

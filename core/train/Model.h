@@ -54,6 +54,10 @@ public:
     at::Tensor logits(const at::Tensor& idx);
 
     void zeroGrad();
+    // Frees the flat gradient buffer: every parameter's .grad becomes undefined and autograd
+    // gives each a tensor of its own (ZeRO-2's partitioned gradients, GradientSync.h, keep the
+    // shard's sums elsewhere). flatGrads() is then undefined and zeroGrad() does nothing.
+    void releaseGradients();
     // Not owned; null (the default) runs every unit with its parameters resident.
     void setUnitHooks(ParameterUnitHooks* hooks) { m_hooks = hooks; }
     // Not owned; null (the default) leaves the lookup's gradient to autograd. While set, wte

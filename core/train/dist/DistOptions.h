@@ -24,7 +24,7 @@ struct DistConfig {
     std::string masterAddr = "127.0.0.1";
     int masterPort = 29500;
     double collectiveTimeoutS = 300;  // every collective and the rendezvous; then an `error` of kind comm
-    double bucketMb = 25;             // gradient all-reduce bucket (PyTorch DDP's default 25 MB)
+    double bucketMb = kDefaultBucketMb; // gradient all-reduce bucket (PyTorch DDP's default 25 MB)
     // How data parallelism reduces the token embedding's lookup gradient: "rows" gathers the
     // looked-up rows (EmbeddingRowSync.h), "dense" all-reduces the [V, C] gradient, "auto"
     // takes rows where they are fewer bytes.

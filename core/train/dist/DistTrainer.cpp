@@ -162,6 +162,9 @@ RunResult DistTrainer::runUnguarded()
     std::unique_ptr<ShardedOptimizer> sharded;
     std::unique_ptr<Zero3> zero3Units; // ZeRO-3: the model's parameters live sharded in it
     const at::ScalarType reduceType = plan.gradReduce == Precision::Bf16 ? at::kBFloat16 : at::kFloat;
+    const bool partitionedGrads = partitionsGradients(plan); // ZeRO-2 of a whole model
+    const ShardRange zeroShard = ShardRange::of(layout.totalElements, dpGroup.index, dpGroup.size());
+    const int64_t gradsBegin = partitionedGrads ? zeroShard.begin : 0; // the layout's element at flatGrads[0]
     if (zero3) {
         zero3Units = std::make_unique<Zero3>(*whole, mesh, dpGroup, oc,
                                              plan.offload != Offload::None ? plan.offloadFraction : 0.0,
@@ -169,10 +172,16 @@ RunResult DistTrainer::runUnguarded()
         whole->setUnitHooks(zero3Units.get());
         flatParams = zero3Units->localParams();
         flatGrads = zero3Units->localGrads();
-    } else if (zero)
-        sharded = std::make_unique<ShardedOptimizer>(oc, layout, flatParams, flatGrads, mesh,
-                                                     dpGroup, offloadFraction);
-    else
+    } else if (zero) {
+        // ZeRO-2 of a whole model keeps the gradients of its shard alone (GradientSync's
+        // Mode::Partitioned); split models keep the whole buffer, as ZeRO-1 does.
+        if (partitionedGrads) {
+            whole->releaseGradients();
+            flatGrads = at::zeros({zeroShard.numel()}, flatParams.options());
+        }
+        sharded = std::make_unique<ShardedOptimizer>(oc, layout, flatParams, flatGrads, mesh, dpGroup, offloadFraction,
+                                                     gradsBegin);
+    } else
         replicated = std::make_unique<FlatOptimizer>(oc, layout, flatParams, flatGrads);
     if (sharded && overlapsParameterGather(plan) && m_dist.paramGather == "overlap") {
         // The updated shards travel during the next forward, in pieces of at least a gradient bucket.
@@ -196,8 +205,17 @@ RunResult DistTrainer::runUnguarded()
         const ParamInfo* wte = layout.find("wte");
         // auto: where they are fewer bytes, as the planner models it (TrainerSupport.h).
         if (m_dist.embeddingGrad == "rows" || gathersEmbeddingRows(plan, wte->shape[0])) {
-            rowSync = std::make_unique<EmbeddingRowSync>(mesh, dpGroup,
-                                                         flatGrads.narrow(0, wte->offset, wte->numel()).view(wte->shape));
+            if (partitionedGrads) {
+                // The part of wte inside this rank's shard (none: an empty part).
+                const int64_t b = std::max(wte->offset, zeroShard.begin);
+                const int64_t e = std::max(b, std::min(wte->offset + wte->numel(), zeroShard.end));
+                rowSync = std::make_unique<EmbeddingRowSync>(
+                    mesh, dpGroup, e > b ? flatGrads.narrow(0, b - gradsBegin, e - b) : flatGrads.narrow(0, 0, 0),
+                    e > b ? b - wte->offset : 0, wte->shape[1]);
+            } else {
+                rowSync = std::make_unique<EmbeddingRowSync>(mesh, dpGroup,
+                                                             flatGrads.narrow(0, wte->offset, wte->numel()).view(wte->shape));
+            }
             whole->setLookupSink(rowSync.get());
             // Untied, nothing else gives wte a gradient: its rows are all there is to reduce.
             if (!c.model.tiedEmbeddings)
@@ -205,7 +223,9 @@ RunResult DistTrainer::runUnguarded()
         }
     }
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
-                      zero ? GradientSync::Mode::ReduceToOwners : GradientSync::Mode::AllReduce,
+                      partitionedGrads ? GradientSync::Mode::Partitioned
+                      : zero           ? GradientSync::Mode::ReduceToOwners
+                                       : GradientSync::Mode::AllReduce,
                       reduceType, reducedElsewhere);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
@@ -270,6 +290,7 @@ RunResult DistTrainer::runUnguarded()
     start.set("local_parameters", zero3Units ? zero3Units->localElements() : layout.totalElements);
     start.set("flops_per_token", flopsPerToken).set("data", data.description);
     start.set("rendezvous", m_dist.source).set("gradient_buckets", sync.bucketCount());
+    start.set("gradient_elements", flatGrads.numel()); // this rank's gradient buffer (ZeRO-2: its shard)
     Json coord = Json::object();
     for (Axis a : {Axis::Tp, Axis::Cp, Axis::Dp, Axis::Pp}) coord.set(toString(a), mesh.index(a));
     start.set("mesh_coord", coord);
@@ -394,7 +415,7 @@ RunResult DistTrainer::runUnguarded()
             at::NoGradGuard noGrad;
             const int64_t begin = zero ? shard.begin : 0, end = zero ? shard.end : layout.totalElements;
             normSq = split ? split->squaredGradNorm(flatGrads, begin, end)
-                           : at::linalg_vector_norm(flatGrads.narrow(0, begin, end - begin), 2).square();
+                           : at::linalg_vector_norm(flatGrads.narrow(0, begin - gradsBegin, end - begin), 2).square();
             normSq = normSq.reshape({1}).to(at::kFloat);
             if (zero) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");
             allReduceSum(mesh, tpGroup, normSq, "gradient norm all-reduce");

@@ -32,6 +32,10 @@ class EmbeddingRowSync : public LookupGradientSink {
 public:
     // wteGrad: the [V, C] view of the embedding's gradient in the flat buffer.
     EmbeddingRowSync(Mesh& mesh, CommGroup& group, at::Tensor wteGrad);
+    // ZeRO-2's partitioned gradients: `part` (1-D, possibly empty) holds the elements
+    // [first, first + part.numel()) of the flattened [V, C] gradient alone; the rows are added
+    // into that part (rows cut by its ends in part).
+    EmbeddingRowSync(Mesh& mesh, CommGroup& group, at::Tensor part, int64_t first, int64_t columns);
 
     // As GradientSync::arm: whether the coming backward is the step's last, which gathers.
     void arm(bool reduceInThisBackward) { m_armed = reduceInThisBackward; }
@@ -45,7 +49,12 @@ public:
 private:
     Mesh& m_mesh;
     CommGroup& m_group;
-    at::Tensor m_wteGrad;
+    // Adds the gathered rows into the elements of wte's gradient this rank keeps.
+    void addRows(const at::Tensor& ids, const at::Tensor& rows);
+
+    at::Tensor m_wteGrad;        // 1-D: the elements [m_first, m_first + numel) of the [V, C] gradient
+    int64_t m_first = 0, m_columns = 0;
+    bool m_whole = false;        // the whole [V, C] gradient
     bool m_armed = false;
     std::vector<at::Tensor> m_ids, m_rows;           // this step's, until gathered
     at::Tensor m_allIds, m_allRows;                  // the gathers' outputs

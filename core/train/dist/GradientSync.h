@@ -18,6 +18,16 @@
 // during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
 // buffer after the backward, which the backward could not hide.
 //
+// ZeRO-2 (Mode::Partitioned, models that are not split): a rank keeps the gradients of its shard
+// alone, as DeepSpeed's stage 2 does. The parameters have no gradient buffer: autograd gives each
+// its own tensor, a ready bucket's pieces are copied into one send buffer (a view of the
+// gradient itself when the bucket lies in one tensor and travels fp32) and reduced to the
+// shard's owner, and a parameter's gradient is dropped once all its buckets have gone. The owner
+// adds the sums into its shard buffer when the reduction is retired: as soon as it has completed,
+// or at the latest when the gradients in flight exceed a window (windowElements), which bounds
+// the memory. Every backward reduces (DeepSpeed's stage 2 under gradient accumulation too), so
+// micro-batches cost one reduction each.
+//
 // Buckets that become ready together go as one collective: those of one large parameter
 // (GPT-2's tied embedding: 154 MB, six 25 MB buckets) or the buckets left for finish(). One
 // 154 MB all-reduce takes about 0.75 ms on 4 H200s where six 25 MB ones take 1.1 ms. Where the
@@ -36,6 +46,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -59,9 +70,12 @@ struct ShardRange {
 
 class GradientSync {
 public:
-    enum class Mode { AllReduce, ReduceToOwners };
+    enum class Mode { AllReduce, ReduceToOwners, Partitioned };
 
     // reduceType: at::kFloat, or at::kBFloat16 to reduce bf16 copies.
+    // flatGrads: the flat gradient buffer of the layout; under Mode::Partitioned the buffer of
+    // this rank's shard alone (ShardRange::of(layout.totalElements, index, size)), and the
+    // parameters' .grad undefined (TransformerModel::releaseGradients()).
     // reducedElsewhere: per parameter, whether another path reduces its gradient (an untied
     // embedding whose lookup rows EmbeddingRowSync gathers): no bucket holds it.
     GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
@@ -70,8 +84,9 @@ public:
     ~GradientSync();
 
     // Whether the coming backward pass reduces (only the last micro-batch of a step does:
-    // DDP's no_sync for the others, so gradients accumulate locally first).
-    void arm(bool reduceInThisBackward) { armFor(reduceInThisBackward ? 1 : 0); }
+    // DDP's no_sync for the others, so gradients accumulate locally first). Partitioned: every
+    // backward reduces whatever this says (the local gradients are not kept).
+    void arm(bool reduceInThisBackward) { armFor(reduceInThisBackward || m_mode == Mode::Partitioned ? 1 : 0); }
     // The coming `backwards` backward passes reduce: a parameter is final after its gradient
     // was accumulated that many times (a pipeline step runs every micro-batch's backward
     // interleaved with others, so the whole step is armed with the micro-batch count). 0: off.
@@ -85,8 +100,14 @@ public:
 
     int bucketCount() const { return static_cast<int>(m_buckets.size()); }
     int bucketsStartedDuringBackward() const { return m_startedEarly; }
-    // Collectives the last step's all-reduce took (buckets ready together go as one).
+    // Collectives the step's reducing backward took, the last one's where each reduces
+    // (buckets ready together go as one).
     int collectivesLastStep() const { return m_collectivesLastStep; }
+    // Partitioned: the elements of gradients in flight after which the oldest reduction is
+    // waited for (at least four buckets and the largest tensor with a bucket beside it).
+    int64_t windowElements() const { return m_windowElements; }
+    // Partitioned: the most elements in flight at once in the last step.
+    int64_t peakInFlightLastStep() const { return m_peakInFlightLastStep; }
 
 private:
     struct Bucket {
@@ -105,6 +126,14 @@ private:
         at::Tensor sent; // what travels: a view of the buffer, or its bf16 copy
     };
     void onAccumulated(size_t param);
+    // Partitioned: [begin, end) of the parameters' own gradients in one tensor of reduceType.
+    at::Tensor sendBuffer(int64_t begin, int64_t end) const;
+    // Waits for the oldest flight and takes its sums (partitioned: adds them into the shard).
+    void retireOldest(const char* what);
+    // Partitioned: retires the flights that have completed, then the oldest while too much is in flight.
+    void retireDone();
+    // Starts the buckets nothing has started (finish(); partitioned: the next arm()).
+    void startUnstarted();
     // Starts the buckets in `ready` (ascending), one collective per run of consecutive ones
     // (under ZeRO-1/2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
@@ -115,14 +144,22 @@ private:
     at::Tensor m_grads;
     Mode m_mode;
     at::ScalarType m_reduceType;
+    int64_t m_total = 0; // elements of the layout
     std::vector<Bucket> m_buckets;
-    std::vector<Flight> m_flights;
-    std::vector<std::vector<size_t>> m_bucketsOfParam;
+    std::deque<Flight> m_flights;
+    std::vector<std::vector<size_t>> m_bucketsOfParam, m_paramsOfBucket;
     std::vector<int> m_accumulationsLeft; // per parameter, in the armed backward passes
     std::vector<std::shared_ptr<torch::autograd::Node>> m_accumulators; // keeps the hooked nodes alive
     int m_armedBackwards = 0;
     int m_startedEarly = 0;
     int m_collectivesLastStep = 0;
+    int m_collectivesThisStep = 0;
+    // Partitioned:
+    std::vector<at::Tensor> m_params;
+    std::vector<int64_t> m_paramBegin;               // each parameter's first element in the layout
+    std::vector<int> m_bucketsToStart;               // per parameter, its buckets not started in this backward
+    ShardRange m_shard;
+    int64_t m_windowElements = 0, m_inFlight = 0, m_peakInFlight = 0, m_peakInFlightLastStep = 0;
 };
 
 } // namespace meshwork

@@ -113,8 +113,9 @@ void stepWithWholeTensorNorms(const std::vector<NormPiece>& pieces, int64_t tens
 }
 
 ShardedOptimizer::ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
-                                   at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction)
-    : m_mesh(mesh), m_group(group), m_params(std::move(flatParams)), m_grads(std::move(flatGrads)),
+                                   at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction,
+                                   int64_t gradsBegin)
+    : m_mesh(mesh), m_group(group), m_params(std::move(flatParams)), m_grads(std::move(flatGrads)), m_gradsBegin(gradsBegin),
       m_statesPerParam(optimizerStatesPerParameter(config.kind))
 {
     m_shard = ShardRange::of(layout.totalElements, group.index, group.size());
@@ -123,7 +124,7 @@ ShardedOptimizer::ShardedOptimizer(const OptimizerConfig& config, const Paramete
     if (m_deviceEnd > m_shard.begin) {
         m_device = std::make_unique<FlatOptimizer>(config, sliceLayout(layout, m_shard.begin, m_deviceEnd),
                                                    m_params.narrow(0, m_shard.begin, m_deviceEnd - m_shard.begin),
-                                                   m_grads.narrow(0, m_shard.begin, m_deviceEnd - m_shard.begin));
+                                                   m_grads.narrow(0, m_shard.begin - m_gradsBegin, m_deviceEnd - m_shard.begin));
     }
     if (m_shard.end > m_deviceEnd) {
         const int64_t n = m_shard.end - m_deviceEnd;
@@ -157,7 +158,7 @@ void ShardedOptimizer::step(double lr)
     if (m_device) m_device->step(lr);
     if (m_host) {
         const int64_t n = m_shard.end - m_deviceEnd;
-        m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd, n));
+        m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd - m_gradsBegin, n));
         m_host->step(lr);
         m_params.narrow(0, m_deviceEnd, n).copy_(m_hostParams, /*non_blocking=*/true);
     }
@@ -167,7 +168,7 @@ void ShardedOptimizer::step(double lr)
 void ShardedOptimizer::stepWithWholeTensorNorms(double lr)
 {
     const int64_t n = m_shard.end - m_deviceEnd;
-    if (m_host) m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd, n));
+    if (m_host) m_hostGrads.copy_(m_grads.narrow(0, m_deviceEnd - m_gradsBegin, n));
     std::vector<NormPiece> pieces;
     if (m_device) pieces.push_back({m_device.get(), m_deviceTensorIds});
     if (m_host) pieces.push_back({m_host.get(), m_hostTensorIds});

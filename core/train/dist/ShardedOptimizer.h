@@ -76,8 +76,11 @@ std::vector<GatherPiece> gatherPieces(const ParameterLayout& layout, int64_t lay
 
 class ShardedOptimizer final : public ParameterUnitHooks {
 public:
+    // flatGrads: the whole flat gradient buffer, or (gradsBegin = the shard's begin) ZeRO-2's
+    // buffer of the shard alone (GradientSync::Mode::Partitioned).
     ShardedOptimizer(const OptimizerConfig& config, const ParameterLayout& layout, at::Tensor flatParams,
-                     at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction);
+                     at::Tensor flatGrads, Mesh& mesh, CommGroup& group, double offloadFraction,
+                     int64_t gradsBegin = 0);
     ~ShardedOptimizer();
 
     // Updates this rank's slice, then all-gathers the parameters, or with overlapGather() starts
@@ -121,6 +124,7 @@ private:
     Mesh& m_mesh;
     CommGroup& m_group;
     at::Tensor m_params, m_grads;
+    int64_t m_gradsBegin = 0;                   // the layout's element at m_grads[0]
     ShardRange m_shard;
     int64_t m_deviceEnd = 0;                    // [begin, m_deviceEnd) on the device, the rest on the host
     int m_statesPerParam = 2;

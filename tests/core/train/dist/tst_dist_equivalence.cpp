@@ -77,6 +77,8 @@ struct RunOutput {
     int buckets = -1, bucketsStartedEarly = -1, collectives = -1;
     int embeddingRows = -1; // lookup gradient rows gathered in that step (EmbeddingRowSync)
     int gatherPieces = -1;  // ZeRO-1/2: pieces broadcast during the next forward (0: one all-gather)
+    // Rank 0's gradient buffer and parameters (run_start).
+    qint64 gradientElements = -1, localParameters = -1;
 };
 
 // The log event that reports how many gradient buckets started during backward, and
@@ -89,6 +91,10 @@ void readBucketOverlap(const QString& path, RunOutput& out)
         auto j = Json::parse(line.toStdString());
         if (const Json* pieces = j && j->isObject() ? j->find("param_gather_pieces") : nullptr)
             out.gatherPieces = int(pieces->asNumber());
+        if (const Json* g = j && j->isObject() ? j->find("gradient_elements") : nullptr) {
+            out.gradientElements = qint64(g->asNumber());
+            out.localParameters = qint64(j->find("local_parameters")->asNumber());
+        }
         const Json* early = j && j->isObject() ? j->find("buckets_started_during_backward") : nullptr;
         if (!early) continue;
         out.buckets = int(j->find("gradient_buckets")->asNumber());
@@ -287,6 +293,11 @@ void TestDistEquivalence::matchesSingleProcess()
         const bool pieces = !extra.contains("blocking");
         QVERIFY2(pieces ? got.gatherPieces >= 2 : got.gatherPieces == 0,
                  qPrintable(QString("param_gather_pieces %1").arg(got.gatherPieces)));
+        // ZeRO-2 of a whole model keeps the gradients of its shard alone (rank 0's: the larger
+        // half); ZeRO-1 and split models keep the whole buffer.
+        const bool split = extra.contains("--tp") || extra.contains("--pp");
+        QCOMPARE(got.gradientElements,
+                 zero == 2 && !split ? (got.localParameters + 1) / 2 : got.localParameters);
     }
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {

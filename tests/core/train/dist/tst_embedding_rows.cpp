@@ -147,6 +147,49 @@ private slots:
             QVERIFY2(diff < 1e-6, qPrintable(QString("rank %1: gradients differ by %2").arg(r).arg(diff)));
         }
     }
+
+    // ZeRO-2's partitioned gradients: a rank keeps an element range of wte's gradient that cuts
+    // rows at its ends (or lies inside one row); the gathered rows land in that range alone.
+    // llama-nano's untied wte gets its whole gradient from the lookup.
+    void twoRanksFillTheirPartsOnly_data()
+    {
+        QTest::addColumn<qint64>("first");
+        QTest::addColumn<qint64>("size");
+        const qint64 C = findModel("llama-nano")->hidden;
+        QTest::newRow("cut rows at both ends") << C / 2 << 5 * C + 7 - C / 2;
+        QTest::newRow("inside one row (the first token's)") << qint64(-1) << qint64(6);
+        QTest::newRow("starts on a row, ends inside one") << 2 * C << 3 * C + 1;
+        QTest::newRow("whole rows") << C << 4 * C;
+    }
+    void twoRanksFillTheirPartsOnly()
+    {
+        QFETCH(qint64, first);
+        QFETCH(qint64, size);
+        const ModelSpec spec = *findModel("llama-nano");
+        const std::vector<Batch> mbs = batches(spec, 2);
+        if (first < 0) first = mbs[0].x[0][0].item<int64_t>() * spec.hidden + 3; // a row that is looked up
+        TransformerModel ref(spec, Recompute::None, c10::Device(c10::kCPU));
+        const at::Tensor expected =
+            autogradGradients(spec, mbs).narrow(0, ref.layout().find("wte")->offset, spec.paddedVocab * spec.hidden).narrow(0, first, size);
+        at::Tensor got[2];
+        const auto errors = test::onTwoRanks(0, [&](int r, Mesh& mesh) {
+            TransformerModel m(spec, Recompute::None, c10::Device(c10::kCPU));
+            m.initialize(3);
+            at::Tensor part = at::zeros({size});
+            EmbeddingRowSync rows(mesh, mesh.zeroGroup(), part, first, spec.hidden);
+            m.setLookupSink(&rows);
+            rows.arm(true);
+            (m.loss(mbs[r].x, mbs[r].y) / 2.0).backward();
+            rows.finish();
+            got[r] = part;
+        });
+        for (int r = 0; r < 2; ++r) {
+            QVERIFY2(errors[r].empty(), errors[r].c_str());
+            QVERIFY(expected.abs().max().item<double>() > 0);
+            const double diff = (got[r] - expected).abs().max().item<double>();
+            QVERIFY2(diff < 1e-6, qPrintable(QString("rank %1: the part differs by %2").arg(r).arg(diff)));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEmbeddingRows)
