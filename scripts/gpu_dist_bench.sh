@@ -242,7 +242,7 @@ dp_scaling() {
 # measurable and were taken out again.)
 dp_sms() {
   for M in gpt2 llama; do
-    if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+    if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
     bench "$M-1gpu" 1 $A
     for n in $SIZES; do
       bench "$M-dp$n" $n $A --dp $n
@@ -254,6 +254,11 @@ dp_sms() {
       bench "$M-zero1-dp$n" $n $A --dp $n --zero 1
       bench "$M-zero1-dp$n-gatherblocking" $n $A --dp $n --zero 1 --param-gather blocking
       bench "$M-zero2-dp$n-gatherblocking" $n $A --dp $n --zero 2 --param-gather blocking
+      # ZeRO-2 keeps the gradients of its shard alone and so reduces after every micro-batch:
+      # 4 micro-batches a step, against ZeRO-1 (one reduction a step) and one GPU.
+      bench "${M}ga4-1gpu" 1 $A --global-batch $((MB * 4))
+      bench "${M}ga4-zero1-dp$n" $n $A --dp $n --zero 1 --global-batch $((MB * 4 * n))
+      bench "${M}ga4-zero2-dp$n" $n $A --dp $n --zero 2 --global-batch $((MB * 4 * n))
       NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
       NCCL_MIN_CTAS=8 NCCL_MAX_CTAS=8 bench "$M-dp$n-cta8" $n $A --dp $n
     done
