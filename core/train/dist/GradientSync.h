@@ -104,7 +104,7 @@ public:
     // (buckets ready together go as one).
     int collectivesLastStep() const { return m_collectivesLastStep; }
     // Partitioned: the elements of gradients in flight after which the oldest reduction is
-    // waited for (at least four buckets and the largest tensor with a bucket beside it).
+    // waited for (the largest tensor and 16 buckets beside it).
     int64_t windowElements() const { return m_windowElements; }
     // Partitioned: the most elements in flight at once in the last step.
     int64_t peakInFlightLastStep() const { return m_peakInFlightLastStep; }
