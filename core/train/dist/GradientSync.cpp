@@ -92,8 +92,14 @@ void GradientSync::armFor(int backwards)
 {
     if (m_mode == Mode::Partitioned) {
         TORCH_CHECK(backwards <= 1, "GradientSync: partitioned gradients reduce after each backward");
-        // The previous backward's reductions stay in flight; what it left unstarted goes now.
-        if (m_armedBackwards > 0) startUnstarted();
+        // What the previous backward left unstarted goes now, and its reductions are retired
+        // before the next forward: held on, they would stand beside its activations (2 x H200,
+        // 4 micro-batches: a window's worth above the peak of one, 1.4 GiB for llama-1b).
+        if (m_armedBackwards > 0) {
+            at::NoGradGuard noGrad;
+            startUnstarted();
+            while (!m_flights.empty()) retireOldest(flightName(m_mode));
+        }
         m_bucketsToStart.clear();
         for (const auto& buckets : m_bucketsOfParam) m_bucketsToStart.push_back(static_cast<int>(buckets.size()));
     } else {

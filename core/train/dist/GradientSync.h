@@ -24,8 +24,8 @@
 // gradient itself when the bucket lies in one tensor and travels fp32) and reduced to the
 // shard's owner, and a parameter's gradient is dropped once all its buckets have gone. The owner
 // adds the sums into its shard buffer when the reduction is retired: as soon as it has completed,
-// or at the latest when the gradients in flight exceed a window (windowElements), which bounds
-// the memory. Every backward reduces (DeepSpeed's stage 2 under gradient accumulation too), so
+// when the gradients in flight exceed a window (windowElements), which bounds the memory, and
+// at the latest before the next micro-batch's forward (arm()) or in finish(). Every backward reduces (DeepSpeed's stage 2 under gradient accumulation too), so
 // micro-batches cost one reduction each.
 //
 // Buckets that become ready together go as one collective: those of one large parameter
