@@ -7,6 +7,7 @@
 # Prints one line per run: status, first and last loss, peak memory.
 #
 #   TRAIN=build-gpu-dist/bin/meshwork-train OUT=/tmp/checks scripts/gpu_dist_checks.sh
+#   ONLY='zero2|^zero1-dp2$' TRAIN=... scripts/gpu_dist_checks.sh     # the runs whose names match
 #
 # GPT-2 124M, micro-batch 4 x 1024, bf16, 12 steps. Runs that train the same batches from the
 # same seed (dp2 under ZeRO 0-3 and offload) must agree on their losses to bf16 noise; the
@@ -23,6 +24,7 @@ A="${MODEL_ARGS:---model gpt2-124m --seq 1024 --micro-batch 4 --precision bf16} 
 # ranks NAME N ARGS...: N ranks with torchrun's variables; the first failure stops the others.
 ranks() {
   local name=$1 n=$2; shift 2
+  [[ -z "${ONLY:-}" || "$name" =~ $ONLY ]] || return 0
   # Below 32768: the ports the system hands out to connections start there (a taken port
   # failed one run of 2026-11-27 with "failed to listen").
   local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=()
@@ -71,6 +73,11 @@ ranks zero3-dp2-bf16reduce 2 --dp 2 --zero 3 --grad-reduce bf16
 ranks fp16-single 1 --precision fp16 --global-batch 8
 ranks fp16-dp2 2 --dp 2 --precision fp16
 ranks fp16-zero2-dp2 2 --dp 2 --zero 2 --precision fp16
+# ZeRO-2 keeps its shard's gradients alone and reduces after each of the 4 micro-batches; ZeRO-1
+# accumulates them and reduces once: the same batches, the same losses to bf16 noise.
+ranks zero1-dp2-ga4 2 --dp 2 --zero 1 --global-batch 32
+ranks zero2-dp2-ga4 2 --dp 2 --zero 2 --global-batch 32
+ranks zero2-offload-dp2-ga4 2 --dp 2 --zero 2 --global-batch 32 --offload optimizer --offload-fraction 0.5
 ranks fp16-zero3-dp2 2 --dp 2 --zero 3 --precision fp16
 ranks fp16-pp2 2 --pp 2 --global-batch 8 --precision fp16
 ranks fp16-tp2 2 --tp 2 --precision fp16
