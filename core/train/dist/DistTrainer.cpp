@@ -396,6 +396,7 @@ RunResult DistTrainer::runUnguarded()
             overlap.set("buckets_started_during_backward", sync.bucketsStartedDuringBackward());
             overlap.set("gradient_collectives", sync.collectivesLastStep());
             overlap.set("embedding_rows_gathered", rowSync ? rowSync->rowsLastStep() : 0);
+            if (partitionedGrads) overlap.set("gradient_elements_in_flight_peak", sync.peakInFlightLastStep());
             overlap.set("message", std::to_string(sync.bucketsStartedDuringBackward()) + " of "
                                        + std::to_string(sync.bucketCount())
                                        + " gradient buckets started their reduction during backward ("

@@ -12,8 +12,9 @@
 // back into the fp32 buffer (PyTorch DDP's bf16_compress_hook): half the bytes on the wire,
 // the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
 //
-// ZeRO-1 and 2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange),
-// the rest of its buffer is left as the local gradient. As DeepSpeed's overlap_comm does it, a
+// ZeRO-1 and 2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange).
+// Mode::ReduceToOwners (ZeRO-1, and ZeRO-2 of split models) leaves the rest of its buffer as the
+// local gradient. As DeepSpeed's overlap_comm does it, a
 // ready bucket is reduced to the rank whose shard holds it (one reduce per shard it overlaps),
 // during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
 // buffer after the backward, which the backward could not hide.
@@ -23,9 +24,10 @@
 // its own tensor, a ready bucket's pieces are copied into one send buffer (a view of the
 // gradient itself when the bucket lies in one tensor and travels fp32) and reduced to the
 // shard's owner, and a parameter's gradient is dropped once all its buckets have gone. The owner
-// adds the sums into its shard buffer when the reduction is retired: as soon as it has completed,
-// when the gradients in flight exceed a window (windowElements), which bounds the memory, and
-// at the latest before the next micro-batch's forward (arm()) or in finish(). Every backward reduces (DeepSpeed's stage 2 under gradient accumulation too), so
+// adds the sums into its shard buffer when the reduction is retired: as soon as it has
+// completed, when the gradients in flight exceed a window (the largest tensor and 16 buckets),
+// which bounds the memory, and at the latest before the next micro-batch's forward (arm()) or
+// in finish(). Every backward reduces (DeepSpeed's stage 2 under gradient accumulation too), so
 // micro-batches cost one reduction each.
 //
 // Buckets that become ready together go as one collective: those of one large parameter
@@ -103,10 +105,8 @@ public:
     // Collectives the step's reducing backward took, the last one's where each reduces
     // (buckets ready together go as one).
     int collectivesLastStep() const { return m_collectivesLastStep; }
-    // Partitioned: the elements of gradients in flight after which the oldest reduction is
-    // waited for (the largest tensor and 16 buckets beside it).
-    int64_t windowElements() const { return m_windowElements; }
-    // Partitioned: the most elements in flight at once in the last step.
+    // Partitioned: the most gradient elements in flight at once in the last step (the window
+    // after which the oldest reduction is waited for: the largest tensor and 16 buckets).
     int64_t peakInFlightLastStep() const { return m_peakInFlightLastStep; }
 
 private:
