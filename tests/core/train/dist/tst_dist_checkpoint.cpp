@@ -129,6 +129,8 @@ void TestDistCheckpoint::resumeEqualsStraightRun_data()
     QTest::newRow("dp2 replicated states") << QStringList{"--dp", "2"};
     QTest::newRow("dp2 zero1 lamb, half offloaded")
         << QStringList{"--dp", "2", "--zero", "1", "--optimizer", "lamb", "--offload", "optimizer", "--offload-fraction", "0.5"};
+    // ZeRO-2 keeps the gradients of its shard alone (GradientSync's partitioned mode).
+    QTest::newRow("dp2 zero2") << QStringList{"--dp", "2", "--zero", "2"};
     QTest::newRow("tp2 sp") << QStringList{"--tp", "2", "--sp"};
     QTest::newRow("pp2") << QStringList{"--pp", "2"};
     QTest::newRow("dp2 zero3, parameters half offloaded")
