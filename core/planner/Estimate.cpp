@@ -124,9 +124,9 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
     if (target == Target::Meshwork)
         for (std::string& s : unsupportedParallelism(plan)) e.errors.push_back(std::move(s));
     if (target == Target::Meshwork && p.zero == 2 && p.dp * p.cp > 1 && !partitionsGradients(p))
-        e.warnings.push_back("meshwork-train's ZeRO-2 of a model split over tp or pp reduces each gradient bucket to "
+        e.warnings.push_back("meshwork-train's ZeRO-2 under pipeline parallelism reduces each gradient bucket to "
                              "the rank whose shard holds it but keeps the whole fp32 gradient buffer: it needs the "
-                             "memory of ZeRO-1 (with tp = pp = 1 it shards the gradients)");
+                             "memory of ZeRO-1 (with pp = 1 it shards the gradients)");
     e.valid = e.errors.empty();
 }
 

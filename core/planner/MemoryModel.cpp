@@ -68,12 +68,13 @@ double commBuffers(const ModelSpec& model, const Plan& plan, Target target, cons
 // until its buckets are reduced to their owners, which goes on during the backward pass; the
 // trainer waits for the oldest reduction once more than its window is in flight: the largest
 // tensor (the head's or the embedding's, at the start of the backward) and 16 buckets.
-double gradientsInFlightBytes(const ModelSpec& model)
+double gradientsInFlightBytes(const ModelSpec& model, int tp)
 {
     const double bucket = kDefaultBucketMb * 1024 * 1024 / 4;
     const double V = double(model.paddedVocab > 0 ? model.paddedVocab : model.vocab);
     const double ffnRows = model.ffnKind == FfnKind::SwiGlu ? 2.0 * double(model.ffn) : double(model.ffn);
-    const double largest = std::max(V * double(model.hidden), ffnRows * double(model.hidden));
+    // Matrices are split over tp (the vocabulary-parallel embedding and head too).
+    const double largest = std::max(V * double(model.hidden), ffnRows * double(model.hidden)) / std::max(tp, 1);
     return 4 * std::max(4 * bucket, largest + 16 * bucket);
 }
 
@@ -84,8 +85,8 @@ struct PlanMemoryTerms {
     double layerParams = 0, layerMatmulParams = 0;
     double perLayer = 0;        // activation bytes of one layer, one micro-batch, as the plan recomputes
     double workingLayer = 0;    // the layer being recomputed holds its full set during its backward
-    bool fullGradients = false; // meshwork ZeRO-2 of split models: the gradient buffer stays whole (below)
-    double gradientsInFlight = 0; // meshwork ZeRO-2 of whole models: autograd's gradients not yet reduced
+    bool fullGradients = false; // meshwork ZeRO-2 under pp: the gradient buffer stays whole (below)
+    double gradientsInFlight = 0; // meshwork ZeRO-2 otherwise: autograd's gradients not yet reduced
     bool meshworkUnits = false; // meshwork ZeRO-3: parameter units gathered one at a time (Zero3.h)
     double logits = 0;          // last stage
     double stageOutput = 0;     // meshwork pp: a forward's output, held until its backward
@@ -104,11 +105,11 @@ PlanMemoryTerms planMemoryTerms(const ModelSpec& model, const Plan& plan, Target
     // During a recomputed layer's backward the recomputed tensors are live again.
     if (plan.recompute != Recompute::None)
         t.workingLayer = std::max(0.0, layerActivationBytes(target, x, plan.precision, Recompute::None, flash) - t.perLayer);
-    // Our trainer's ZeRO-2 (GradientSync): of a split model it reduces each gradient bucket in
+    // Our trainer's ZeRO-2 (GradientSync): under a pipeline it reduces each gradient bucket in
     // place to the rank whose shard holds it, keeping the whole fp32 gradient buffer as ZeRO-1
-    // does; of a whole model it keeps the shard's sums alone, plus the gradients in flight.
+    // does; otherwise it keeps the shard's sums alone, plus the gradients in flight.
     t.fullGradients = target == Target::Meshwork && plan.zero == 2 && !partitionsGradients(plan);
-    if (target == Target::Meshwork && partitionsGradients(plan)) t.gradientsInFlight = gradientsInFlightBytes(model);
+    if (target == Target::Meshwork && partitionsGradients(plan)) t.gradientsInFlight = gradientsInFlightBytes(model, plan.tp);
     t.meshworkUnits = target == Target::Meshwork && plan.zero >= 3;
     t.logits = logitsBytes(model, plan, target);
     // Our pipeline (core/train/dist/PipelineRunner) keeps every forward's output, the fp32

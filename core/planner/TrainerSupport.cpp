@@ -34,7 +34,7 @@ bool overlapsParameterGather(const Plan& plan)
 
 bool partitionsGradients(const Plan& plan)
 {
-    return plan.zero == 2 && plan.tp == 1 && plan.pp == 1 && plan.dp * plan.cp > 1;
+    return plan.zero == 2 && plan.pp == 1 && plan.dp * plan.cp > 1;
 }
 
 } // namespace meshwork

@@ -30,9 +30,9 @@ bool gathersEmbeddingRows(const Plan& plan, int64_t vocab);
 bool overlapsParameterGather(const Plan& plan);
 
 // Whether the trainer's ZeRO-2 keeps the gradients of its shard alone (GradientSync's
-// Mode::Partitioned): ZeRO-2 of a whole model (tp = pp = 1) over a data-parallel group of
-// several ranks, which then reduces after every micro-batch. Split models keep the whole
-// gradient buffer, as ZeRO-1 does.
+// Mode::Partitioned): ZeRO-2 without pipeline parallelism over a data-parallel group of several
+// ranks, which then reduces after every micro-batch. A pipeline interleaves its micro-batches'
+// backward passes: it keeps the whole gradient buffer, as ZeRO-1 does.
 bool partitionsGradients(const Plan& plan);
 
 // The trainer's gradient bucket, --bucket-mb's default (PyTorch DDP's 25 MB of fp32).

@@ -162,7 +162,7 @@ RunResult DistTrainer::runUnguarded()
     std::unique_ptr<ShardedOptimizer> sharded;
     std::unique_ptr<Zero3> zero3Units; // ZeRO-3: the model's parameters live sharded in it
     const at::ScalarType reduceType = plan.gradReduce == Precision::Bf16 ? at::kBFloat16 : at::kFloat;
-    const bool partitionedGrads = partitionsGradients(plan); // ZeRO-2 of a whole model
+    const bool partitionedGrads = partitionsGradients(plan); // ZeRO-2 without a pipeline
     const ShardRange zeroShard = ShardRange::of(layout.totalElements, dpGroup.index, dpGroup.size());
     const int64_t gradsBegin = partitionedGrads ? zeroShard.begin : 0; // the layout's element at flatGrads[0]
     if (zero3) {
@@ -173,10 +173,13 @@ RunResult DistTrainer::runUnguarded()
         flatParams = zero3Units->localParams();
         flatGrads = zero3Units->localGrads();
     } else if (zero) {
-        // ZeRO-2 of a whole model keeps the gradients of its shard alone (GradientSync's
-        // Mode::Partitioned); split models keep the whole buffer, as ZeRO-1 does.
+        // ZeRO-2 keeps the gradients of its shard alone (GradientSync's Mode::Partitioned);
+        // under a pipeline it keeps the whole buffer, as ZeRO-1 does.
         if (partitionedGrads) {
-            whole->releaseGradients();
+            if (whole)
+                whole->releaseGradients();
+            else
+                split->releaseGradients();
             flatGrads = at::zeros({zeroShard.numel()}, flatParams.options());
         }
         sharded = std::make_unique<ShardedOptimizer>(oc, layout, flatParams, flatGrads, mesh, dpGroup, offloadFraction,
@@ -384,9 +387,13 @@ RunResult DistTrainer::runUnguarded()
                 sync.arm(mb == microBatches - 1);
                 if (rowSync) rowSync->arm(mb == microBatches - 1);
                 (loss * ((fp16 ? state.lossScale : 1.0) * sync.gradientScale() / static_cast<double>(microBatches))).backward();
+                // Partitioned gradients are reduced after each backward (the next arm() or
+                // finish()): the sp-partial ones are summed over tp before, every micro-batch.
+                if (split && partitionedGrads) split->finishBackward();
             }
         }
-        if (split) split->finishBackward(); // before the dp reduction: ZeRO reduces only to shard owners
+        // Before the dp reduction (ZeRO reduces only to shard owners).
+        if (split && !partitionedGrads) split->finishBackward();
         sync.finish();
         if (rowSync) rowSync->finish(); // after the dense part of a tied wte is summed
         if (step == state.step + 1 && sync.bucketCount() > 0) {
@@ -415,7 +422,7 @@ RunResult DistTrainer::runUnguarded()
         {
             at::NoGradGuard noGrad;
             const int64_t begin = zero ? shard.begin : 0, end = zero ? shard.end : layout.totalElements;
-            normSq = split ? split->squaredGradNorm(flatGrads, begin, end)
+            normSq = split ? split->squaredGradNorm(flatGrads, begin, end, gradsBegin)
                            : at::linalg_vector_norm(flatGrads.narrow(0, begin - gradsBegin, end - begin), 2).square();
             normSq = normSq.reshape({1}).to(at::kFloat);
             if (zero) allReduceSum(mesh, dpGroup, normSq, "gradient norm all-reduce");

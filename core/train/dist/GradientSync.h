@@ -13,13 +13,13 @@
 // the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
 //
 // ZeRO-1 and 2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange).
-// Mode::ReduceToOwners (ZeRO-1, and ZeRO-2 of split models) leaves the rest of its buffer as the
+// Mode::ReduceToOwners (ZeRO-1, and ZeRO-2 under a pipeline) leaves the rest of its buffer as the
 // local gradient. As DeepSpeed's overlap_comm does it, a
 // ready bucket is reduced to the rank whose shard holds it (one reduce per shard it overlaps),
 // during the backward like the all-reduces: the same bytes as one reduce-scatter of the whole
 // buffer after the backward, which the backward could not hide.
 //
-// ZeRO-2 (Mode::Partitioned, models that are not split): a rank keeps the gradients of its shard
+// ZeRO-2 (Mode::Partitioned, without a pipeline): a rank keeps the gradients of its shard
 // alone, as DeepSpeed's stage 2 does. The parameters have no gradient buffer: autograd gives each
 // its own tensor, a ready bucket's pieces are copied into one send buffer (a view of the
 // gradient itself when the bucket lies in one tensor and travels fp32) and reduced to the

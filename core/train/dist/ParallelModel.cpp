@@ -346,17 +346,17 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
                                      m_mesh, m_tp);
 }
 
-at::Tensor ParallelModel::squaredGradNorm(const at::Tensor& grads, int64_t begin, int64_t end) const
+at::Tensor ParallelModel::squaredGradNorm(const at::Tensor& grads, int64_t begin, int64_t end, int64_t gradsBegin) const
 {
     at::NoGradGuard noGrad;
     // sum w g^2 = sum g^2 + sum over the weighted segments of (w - 1) |g_segment|^2.
-    at::Tensor total = at::linalg_vector_norm(grads.narrow(0, begin, end - begin), 2).square();
+    at::Tensor total = at::linalg_vector_norm(grads.narrow(0, begin - gradsBegin, end - begin), 2).square();
     std::vector<at::Tensor> parts;
     std::vector<double> weights;
     for (const NormSegment& s : m_normSegments) {
         const int64_t b = std::max(begin, s.offset), e = std::min(end, s.offset + s.numel);
         if (b >= e) continue;
-        parts.push_back(grads.narrow(0, b, e - b));
+        parts.push_back(grads.narrow(0, b - gradsBegin, e - b));
         weights.push_back(s.weight - 1.0);
     }
     if (parts.empty()) return total;
@@ -364,6 +364,12 @@ at::Tensor ParallelModel::squaredGradNorm(const at::Tensor& grads, int64_t begin
     const at::Tensor w = at::tensor(weights, at::TensorOptions().dtype(at::kDouble)).to(norms.device());
     // Rounding could take a sum whose every element is discounted a hair below zero.
     return (total.to(at::kDouble) + (norms.square() * w).sum()).clamp_min(0).to(grads.scalar_type());
+}
+
+void ParallelModel::releaseGradients()
+{
+    for (at::Tensor& p : m_params) p.mutable_grad().reset();
+    m_flatGrads = at::Tensor();
 }
 
 void ParallelModel::finishBackward()

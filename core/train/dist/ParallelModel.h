@@ -81,7 +81,8 @@ public:
     // squared gradient norm this copy counts: 1 for a tp-split parameter, 1/t for a replicated
     // one, 0 for the tied head's second copy. Reductions only: no buffer of the gradients' size
     // (a per-element weight tensor would cost as much memory as the gradients themselves).
-    at::Tensor squaredGradNorm(const at::Tensor& flatGrads, int64_t begin, int64_t end) const;
+    // flatGrads may hold the elements from gradsBegin on alone (ZeRO-2's shard).
+    at::Tensor squaredGradNorm(const at::Tensor& flatGrads, int64_t begin, int64_t end, int64_t gradsBegin = 0) const;
     // The full single-process flat buffer (collective over tp and pp: every rank calls it).
     at::Tensor gatherFullParameters();
 
@@ -90,6 +91,9 @@ public:
     const ParameterLayout& layout() const { return m_layout; }
     const std::vector<at::Tensor>& parameters() const { return m_params; }
     void zeroGrad() { m_flatGrads.zero_(); }
+    // As TransformerModel::releaseGradients(): no gradient buffer, autograd's own tensors
+    // (ZeRO-2's partitioned gradients).
+    void releaseGradients();
 
 private:
     struct Layer {

@@ -57,8 +57,8 @@ private slots:
         // ZeRO-2: gradients / dp as well. Our trainer's ZeRO-2 of a whole model keeps its shard's
         // sums and the gradients in flight, at most the largest tensor (LLaMA-2's 131M-element
         // head) with 16 25 MB buckets beside it (GradientSync.h), which count only beyond the
-        // logits' peak (none at 4096 tokens a micro-batch); of a model split over tp or pp it
-        // keeps the whole fp32 buffer, as its ZeRO-1 does, and the estimate says so.
+        // logits' peak (none at 4096 tokens a micro-batch); under pipeline parallelism it keeps
+        // the whole fp32 buffer, as its ZeRO-1 does, and the estimate says so.
         auto warnsOfWholeBuffer = [](const Estimate& e) {
             return std::any_of(e.warnings.begin(), e.warnings.end(), [](const std::string& w) {
                 return w.find("keeps the whole fp32 gradient buffer") != std::string::npos;
@@ -78,13 +78,19 @@ private slots:
             const StageMemory short0 = shortSeq(0), short2 = shortSeq(2);
             QVERIFY(short2.logits < inFlight);
             QVERIFY(near(short2.gradients, short0.gradients / dp + inFlight - short2.logits));
-            const Estimate splitZ1 = llama7b(t, [](Plan& p) { p.zero = 1; p.dp = 16; p.tp = 2; });
-            const Estimate splitZ2 = llama7b(t, [](Plan& p) { p.zero = 2; p.dp = 16; p.tp = 2; });
-            QVERIFY(near(splitZ2.memory.stages[0].gradients, splitZ1.memory.stages[0].gradients));
-            QVERIFY2(warnsOfWholeBuffer(splitZ2), "the estimate says that a split model's ZeRO-2 saves no gradient memory");
+            const Estimate pipedZ1 = llama7b(t, [](Plan& p) { p.zero = 1; p.dp = 16; p.pp = 2; });
+            const Estimate pipedZ2 = llama7b(t, [](Plan& p) { p.zero = 2; p.dp = 16; p.pp = 2; });
+            QVERIFY(pipedZ2.valid);
+            QVERIFY(near(pipedZ2.memory.stages[0].gradients, pipedZ1.memory.stages[0].gradients));
+            QVERIFY2(warnsOfWholeBuffer(pipedZ2), "the estimate says that ZeRO-2 under a pipeline saves no gradient memory");
+            // Over tp 2 the shard is of the tp rank's half: half the gradients of dp 16 x tp 1.
+            const Estimate tpZ2 = llama7b(t, [](Plan& p) { p.zero = 2; p.dp = 16; p.tp = 2; });
+            const Estimate tpZ0 = llama7b(t, [](Plan& p) { p.zero = 0; p.dp = 16; p.tp = 2; });
+            QVERIFY(!warnsOfWholeBuffer(tpZ2));
+            QVERIFY(near(tpZ2.memory.stages[0].gradients, tpZ0.memory.stages[0].gradients / 16));
         } else {
             QVERIFY(near(z2.gradients, z0.gradients / dp));
-            QVERIFY(!warnsOfWholeBuffer(llama7b(t, [](Plan& p) { p.zero = 2; p.dp = 16; p.tp = 2; })));
+            QVERIFY(!warnsOfWholeBuffer(llama7b(t, [](Plan& p) { p.zero = 2; p.dp = 16; p.pp = 2; })));
         }
         QVERIFY(near(z2.optimizer, z0.optimizer / dp));
         // ZeRO-3: the parameters too; the gathered-layer buffer appears.

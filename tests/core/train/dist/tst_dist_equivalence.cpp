@@ -222,6 +222,7 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"lamb-tp2", {"--tp", "2", "--optimizer", "lamb", "--lr", "2e-2"}},
         {"lars-tp2-sp", {"--tp", "2", "--sp", "--optimizer", "lars", "--lars-trust", "1", "--lr", "2e-2"}},
         {"lamb-dp2xtp2-zero1", {"--dp", "2", "--tp", "2", "--zero", "1", "--optimizer", "lamb", "--lr", "2e-2"}},
+        {"lamb-dp2xtp2-zero2", {"--dp", "2", "--tp", "2", "--zero", "2", "--optimizer", "lamb", "--lr", "2e-2"}},
         // Small buckets, so that the dp reduction of split models overlaps the backward pass in
         // many buckets (checked below: all of them without sp, those without sp-partial
         // gradients with it, those without the tied embedding under pp).
@@ -245,6 +246,7 @@ void TestDistEquivalence::matchesSingleProcess_data()
         // ... and of split models, whose rewritten gradients (sp-partial, a tied head under pp)
         // are held back until finishBackward().
         {"zero2-dp2xtp2-sp-buckets", {"--dp", "2", "--tp", "2", "--sp", "--zero", "2", "--bucket-mb", "0.01"}},
+        {"zero2-dp2xtp2", {"--dp", "2", "--tp", "2", "--zero", "2"}},
         {"zero2-dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
         // ZeRO-1 reduces to the shards' owners as ZeRO-2 does, under a pipeline too.
         {"zero1-dp2xpp2", {"--dp", "2", "--pp", "2", "--zero", "1"}},
@@ -293,11 +295,11 @@ void TestDistEquivalence::matchesSingleProcess()
         const bool pieces = !extra.contains("blocking");
         QVERIFY2(pieces ? got.gatherPieces >= 2 : got.gatherPieces == 0,
                  qPrintable(QString("param_gather_pieces %1").arg(got.gatherPieces)));
-        // ZeRO-2 of a whole model keeps the gradients of its shard alone (rank 0's: the larger
-        // half); ZeRO-1 and split models keep the whole buffer.
-        const bool split = extra.contains("--tp") || extra.contains("--pp");
+        // ZeRO-2 without a pipeline keeps the gradients of its shard alone (rank 0's: the larger
+        // half of its local parameters); ZeRO-1 and pipelines keep the whole buffer.
+        const bool piped = extra.contains("--pp");
         QCOMPARE(got.gradientElements,
-                 zero == 2 && !split ? (got.localParameters + 1) / 2 : got.localParameters);
+                 zero == 2 && !piped ? (got.localParameters + 1) / 2 : got.localParameters);
     }
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {
