@@ -10,9 +10,9 @@
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+#include "RandomBatches.h"
 #include "TwoRanks.h"
 
 #include <QtTest>
@@ -22,19 +22,9 @@ using namespace meshwork;
 
 namespace {
 
-struct Batch {
-    at::Tensor x, y;
-};
+using test::Batch;
 
-std::vector<Batch> batches(const ModelSpec& spec, int count)
-{
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
-    std::vector<Batch> out;
-    for (int i = 0; i < count; ++i)
-        out.push_back({at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong)),
-                       at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong))});
-    return out;
-}
+std::vector<Batch> batches(const ModelSpec& spec, int count) { return test::randomBatches(spec, count, 7); }
 
 // The flat gradients after the backward passes of `mbs`, the loss of each divided by their count.
 at::Tensor autogradGradients(const ModelSpec& spec, const std::vector<Batch>& mbs, Recompute recompute = Recompute::None)

@@ -10,9 +10,9 @@
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+#include "RandomBatches.h"
 #include "TwoRanks.h"
 
 #include <QtTest>
@@ -24,19 +24,9 @@ using namespace meshwork;
 
 namespace {
 
-struct Batch {
-    at::Tensor x, y;
-};
+using test::Batch;
 
-std::vector<Batch> batches(const ModelSpec& spec, int count)
-{
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
-    std::vector<Batch> out;
-    for (int i = 0; i < count; ++i)
-        out.push_back({at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong)),
-                       at::randint(spec.vocab, {2, 16}, gen, at::TensorOptions().dtype(at::kLong))});
-    return out;
-}
+std::vector<Batch> batches(const ModelSpec& spec, int count) { return test::randomBatches(spec, count, 11); }
 
 } // namespace
 
