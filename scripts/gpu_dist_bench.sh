@@ -257,6 +257,10 @@ dp_sms() {
       # ZeRO-2 keeps the gradients of its shard alone and so reduces after every micro-batch:
       # 4 micro-batches a step, against ZeRO-1 (one reduction a step) and one GPU.
       bench "${M}ga4-1gpu" 1 $A --global-batch $((MB * 4))
+      # Plain dp with 4 micro-batches, rows against the dense embedding gradient (GPT-2 on 4 GPUs
+      # takes dense there: 82% in one 4-GPU call of 2026-11-28 against 96.6% before).
+      bench "${M}ga4-dp$n" $n $A --dp $n --global-batch $((MB * 4 * n))
+      bench "${M}ga4-dp$n-dense" $n $A --dp $n --global-batch $((MB * 4 * n)) --embedding-grad dense
       bench "${M}ga4-zero1-dp$n" $n $A --dp $n --zero 1 --global-batch $((MB * 4 * n))
       bench "${M}ga4-zero2-dp$n" $n $A --dp $n --zero 2 --global-batch $((MB * 4 * n))
       NCCL_CTA_POLICY=2 bench "$M-dp$n-ctazero" $n $A --dp $n
