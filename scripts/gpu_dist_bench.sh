@@ -269,6 +269,18 @@ dp_sms() {
     bench "$M-1gpu-repeat" 1 $A
   done
 }
+# SET=pp-balance: pipeline stages of equal layers against stages of equal time. The last stage
+# also runs the output head and the loss; --stage-layers moves layers off it. The splits are
+# the planner's (`meshwork-cli plan ... --pp 2 --gpu h200` names them in its warnings: 8,4 for
+# GPT-2 124M, 10,6 for llama-1b) and one layer either side of them.
+pp_balance() {
+  for M in gpt2 llama; do
+    if [ $M = gpt2 ]; then A=$G; MB=8; S="8,4 9,3 7,5"; else A=$L; MB=2; S="10,6 9,7 11,5"; fi
+    bench "$M-1gpu" 1 $A
+    bench "$M-pp2" 2 $A --pp 2 --global-batch $((MB * 8))
+    for s in $S; do bench "$M-pp2-${s/,/-}" 2 $A --pp 2 --global-batch $((MB * 8)) --stage-layers $s; done
+  done
+}
 # SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
 # c10d's per-collective host work with its flight recorder off, and without recordStream.
 tp_host() {
@@ -286,7 +298,8 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     dp-scaling) dp_scaling ;;
     tp-host) tp_host ;;
     dp-sms) dp_sms ;;
-    *) echo "SET must be layouts, dp-scaling, dp-sms or tp-host (got $set)"; exit 2 ;;
+    pp-balance) pp_balance ;;
+    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance or tp-host (got $set)"; exit 2 ;;
   esac
 done
 echo "== meshwork-train ($STEPS steps each)"

@@ -5,11 +5,15 @@
 #include "ui/MeshView.h"
 #include "ui/PlanDocument.h"
 
+#include "core/planner/StageBalance.h"
+#include "core/spec/StageLayers.h"
+
 #include <QComboBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QVBoxLayout>
@@ -31,10 +35,17 @@ QStringList allOrders()
     out.prepend(QStringLiteral("tp-cp-dp-pp"));
     return out;
 }
+
+QString stageLayersTip()
+{
+    return QStringLiteral("layers of each pipeline stage, first to last (pp x vpp values, such as 8,4); empty: the "
+                          "same number on every stage");
+}
 } // namespace
 
 MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     : QWidget(parent), m_doc(doc), m_axisBox(new QComboBox(this)), m_orderBox(new QComboBox(this)),
+      m_stageLayers(new QLineEdit(this)), m_balance(new QPushButton(QStringLiteral("Balance"), this)),
       m_view(new MeshView(this)), m_issues(new IssueList(this))
 {
     setObjectName(QStringLiteral("meshPanel"));
@@ -73,6 +84,17 @@ MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     axisRow->addWidget(m_orderBox);
     axisRow->addStretch(1);
 
+    m_stageLayers->setObjectName(QStringLiteral("stageLayers"));
+    m_stageLayers->setPlaceholderText(QStringLiteral("even"));
+    m_stageLayers->setToolTip(stageLayersTip());
+    m_balance->setObjectName(QStringLiteral("balanceStages"));
+    m_balance->setToolTip(QStringLiteral("give each stage the layers that make the stages take equal time: the "
+                                         "last also runs the output head and the loss, so it takes fewer"));
+    auto* stageRow = new QHBoxLayout;
+    stageRow->addWidget(new QLabel(QStringLiteral("stage layers"), this));
+    stageRow->addWidget(m_stageLayers, 1);
+    stageRow->addWidget(m_balance);
+
     auto* issuesScroll = new QScrollArea(this);
     issuesScroll->setWidget(m_issues);
     issuesScroll->setWidgetResizable(true);
@@ -85,6 +107,7 @@ MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(degrees);
     layout->addLayout(axisRow);
+    layout->addLayout(stageRow);
     layout->addWidget(m_view, 1);
     layout->addWidget(issuesScroll);
 
@@ -99,6 +122,8 @@ MeshPanel::MeshPanel(PlanDocument* doc, QWidget* parent)
     connect(m_orderBox, &QComboBox::activated, this, [this, applyOrder](int) { applyOrder(m_orderBox->currentText()); });
     connect(m_orderBox->lineEdit(), &QLineEdit::editingFinished, this,
             [this, applyOrder] { applyOrder(m_orderBox->currentText()); });
+    connect(m_stageLayers, &QLineEdit::editingFinished, this, [this] { applyStageLayers(m_stageLayers->text()); });
+    connect(m_balance, &QPushButton::clicked, this, &MeshPanel::balanceStages);
     connect(doc, &PlanDocument::changed, this, &MeshPanel::refresh);
     refresh();
 }
@@ -116,7 +141,43 @@ void MeshPanel::editDegree(const QString& name, int v, const QString& mergeKey)
                : name == QLatin1String("pp") ? &p.pp : name == QLatin1String("vpp") ? &p.vpp : &p.cp;
     if (*field == v) return;
     *field = v;
+    // A stage-layers list describes the old stages: a new pp or vpp starts even again.
+    if (field == &p.pp || field == &p.vpp) p.stageLayers.clear();
     m_doc->editPlan(p, QStringLiteral("Set %1 to %2").arg(name).arg(v), mergeKey);
+}
+
+void MeshPanel::applyStageLayers(const QString& text)
+{
+    Plan p = m_doc->plan();
+    std::vector<int> layers;
+    if (!text.trimmed().isEmpty()) {
+        std::string error;
+        auto parsed = parseStageLayers(text.trimmed().toStdString(), &error);
+        if (!parsed) {
+            // Not a list: the plan stays as it was and the field says why.
+            m_stageLayers->setStyleSheet(QStringLiteral("QLineEdit { border: 1px solid #c0392b; }"));
+            m_stageLayers->setToolTip(QString::fromStdString("stage layers: " + error));
+            return;
+        }
+        layers = *parsed;
+    }
+    m_stageLayers->setStyleSheet({});
+    m_stageLayers->setToolTip(stageLayersTip());
+    if (layers == p.stageLayers) return;
+    p.stageLayers = layers;
+    m_doc->editPlan(p, layers.empty() ? QStringLiteral("Set even stages")
+                                      : QStringLiteral("Set stage layers to %1").arg(QString::fromStdString(formatStageLayers(layers))));
+}
+
+void MeshPanel::balanceStages()
+{
+    Plan p = m_doc->plan();
+    Plan even = p;
+    even.stageLayers.clear();
+    p.stageLayers = balancedStageLayers(m_doc->model(), m_doc->cluster(), even, m_doc->target(),
+                                        m_doc->estimate().flashAttention);
+    if (p.stageLayers == m_doc->plan().stageLayers) return;
+    m_doc->editPlan(p, QStringLiteral("Balance pipeline stages"));
 }
 
 void MeshPanel::refresh()
@@ -136,6 +197,12 @@ void MeshPanel::refresh()
         const int idx = m_orderBox->findText(order);
         if (idx >= 0) m_orderBox->setCurrentIndex(idx);
         else m_orderBox->setEditText(order);
+    }
+    const QString layers = QString::fromStdString(formatStageLayers(p.stageLayers));
+    if (!m_stageLayers->hasFocus() && m_stageLayers->text() != layers) {
+        m_stageLayers->setText(layers);
+        m_stageLayers->setStyleSheet({});
+        m_stageLayers->setToolTip(stageLayersTip());
     }
     m_view->setData(m_doc->state(), m_doc->estimate());
 

@@ -1,5 +1,5 @@
 // The mesh designer: the degrees (dp, tp, pp, vpp, cp) as sliders and spin boxes, the axis
-// order, the painted mesh and every reason the layout is invalid. Nothing is ever disabled:
+// order, the layers of each pipeline stage, the painted mesh and every reason the layout is invalid. Nothing is ever disabled:
 // an invalid plan stays editable so the user can fix it.
 #pragma once
 
@@ -8,6 +8,8 @@
 #include <map>
 
 class QComboBox;
+class QLineEdit;
+class QPushButton;
 
 namespace meshwork::ui {
 
@@ -26,15 +28,23 @@ public:
     IssueList* issues() const { return m_issues; }
     QComboBox* colorAxisBox() const { return m_axisBox; }
     QComboBox* orderBox() const { return m_orderBox; }
+    // The layers of each pipeline stage ("8,4"; empty: even), and the button that fills in
+    // the split whose stages take equal time (StageBalance.h).
+    QLineEdit* stageLayersEdit() const { return m_stageLayers; }
+    QPushButton* balanceButton() const { return m_balance; }
 
 private:
     void refresh();
     void editDegree(const QString& name, int value, const QString& mergeKey);
+    void applyStageLayers(const QString& text);
+    void balanceStages();
 
     PlanDocument* m_doc;
     std::map<QString, DegreeControl*> m_degrees;
     QComboBox* m_axisBox;
     QComboBox* m_orderBox;
+    QLineEdit* m_stageLayers;
+    QPushButton* m_balance;
     MeshView* m_view;
     IssueList* m_issues;
 };

@@ -2,8 +2,9 @@
 #include "core/planner/EstimateCore.h"
 
 #include "core/planner/MemoryModel.h"
-#include "core/planner/TrainerSupport.h"
+#include "core/planner/StageBalance.h"
 #include "core/planner/TimeModel.h"
+#include "core/planner/TrainerSupport.h"
 #include "core/spec/Flops.h"
 
 #include <algorithm>
@@ -127,6 +128,9 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
         e.warnings.push_back("meshwork-train's ZeRO-2 under pipeline parallelism reduces each gradient bucket to "
                              "the rank whose shard holds it but keeps the whole fp32 gradient buffer: it needs the "
                              "memory of ZeRO-1 (with pp = 1 it shards the gradients)");
+    // A pipeline whose stages take unequal time: the split that evens them (StageBalance.h).
+    if (e.errors.empty() && p.pp > 1)
+        if (auto hint = stageBalanceHint(model, cluster, p, target, flash)) e.warnings.push_back(std::move(*hint));
     e.valid = e.errors.empty();
 }
 

@@ -128,6 +128,12 @@ std::string writeColossalAI(const ExportInput& in)
             k.add("num_microbatches", p.microBatches());
             k.add("pp_style", p.vpp > 1 ? "\"interleaved\"" : "\"1f1b\"");
             k.add("num_model_chunks", static_cast<int64_t>(p.vpp));
+            if (!p.stageLayers.empty()) {
+                // Layers of each stage (each model chunk, in the order the layers run).
+                std::string list;
+                for (int l : p.stageLayers) list += (list.empty() ? "" : ", ") + std::to_string(l);
+                k.add("num_layers_per_stage", "[" + list + "]");
+            }
         }
         k.add("precision", precision);
         k.add("cpu_offload", p.offload != Offload::None);

@@ -2,6 +2,7 @@
 // Keys as in deepspeed/runtime/config.py and zero/offload_config.py; "ratio" (partial optimizer
 // offload) needs DeepSpeed 0.14 or later and is written only when the plan asks for it.
 #include "core/planner/ExportWriters.h"
+#include "core/spec/StageLayers.h"
 
 #include "core/json/Json.h"
 
@@ -105,6 +106,9 @@ std::string writeDeepSpeed(const ExportInput& in)
     if (p.pp > 1 && p.zero >= 2)
         notes.push_back("zero " + s(p.zero) + " with pipeline parallelism (DeepSpeed's pipeline engine allows zero 0 or 1)");
     if (p.vpp > 1) notes.push_back("vpp " + s(p.vpp) + " (DeepSpeed's pipeline has no interleaved schedule)");
+    if (p.pp > 1 && !p.stageLayers.empty())
+        notes.push_back("stage-layers " + formatStageLayers(p.stageLayers)
+                        + " (Megatron-DeepSpeed splits the layers evenly over the pipeline stages)");
     if (p.sp) notes.push_back("sp (Megatron sequence parallelism: Megatron-DeepSpeed --sequence-parallel)");
     if (p.cp > 1)
         notes.push_back("cp " + s(p.cp) + " (DeepSpeed-Ulysses splits the sequence instead: Megatron-DeepSpeed "

@@ -2,6 +2,7 @@
 // Flag names as in megatron/training/arguments.py of current Megatron-LM (2025); the CPU
 // optimizer offload flags need Megatron-Core 0.11 or later.
 #include "core/planner/ExportWriters.h"
+#include "core/spec/StageLayers.h"
 
 namespace meshwork::export_detail {
 
@@ -59,7 +60,19 @@ std::string writeMegatron(const ExportInput& in)
     // --- the parallel layout; dp is what is left: world / (tp x pp x cp) ---
     a.add("--tensor-model-parallel-size", p.tp);
     a.add("--pipeline-model-parallel-size", p.pp);
-    if (p.vpp > 1) a.add("--num-layers-per-virtual-pipeline-stage", layersPerChunk(in));
+    if (!p.stageLayers.empty() && p.pp > 1) {
+        // Uneven stages: Megatron's layout string, one "|"-separated part per virtual stage
+        // (E embedding, t a transformer layer, L the loss), e.g. "Et*8|t*4,L".
+        std::string layout;
+        for (int v = 0; v < p.pp * p.vpp; ++v) {
+            const int64_t n = layersOfVirtualStage(p, m.layers, v);
+            layout += std::string(v ? "|" : "E") + (n > 1 ? "t*" + std::to_string(n) : n == 1 ? "t" : "");
+        }
+        a.add("--pipeline-model-parallel-layout", "\"" + layout + ",L\"");
+        if (p.vpp > 1) a.add("--num-virtual-stages-per-pipeline-rank", p.vpp);
+    } else if (p.vpp > 1) {
+        a.add("--num-layers-per-virtual-pipeline-stage", layersPerChunk(in));
+    }
     a.add("--context-parallel-size", p.cp);
     if (p.sp) a.add("--sequence-parallel");
     // Megatron's own order is tp-cp-ep-dp-pp; --use-tp-pp-dp-mapping gives tp-cp-ep-pp-dp.

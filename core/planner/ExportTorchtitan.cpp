@@ -2,6 +2,7 @@
 // Keys as in torchtitan/config/job_config.py of torchtitan 0.2 (checked against 0.2.2's
 // JobConfig dataclasses); 0.3 replaced job TOMLs with Python config registries.
 #include "core/planner/ExportWriters.h"
+#include "core/spec/StageLayers.h"
 
 #include <optional>
 
@@ -167,14 +168,17 @@ std::string writeTorchtitan(const ExportInput& in)
     if (p.pp > 1) {
         out += "pipeline_parallel_schedule = " + std::string(p.vpp > 1 ? "\"Interleaved1F1B\"" : "\"1F1B\"") + "\n";
         out += "pipeline_parallel_microbatch_size = " + s(p.microBatch) + "\n";
-        // The plan's stages exactly: pp x vpp model chunks of L / (pp x vpp) layers each, the
-        // embedding on the first and the final norm and output layer on the last.
-        const int64_t chunks = static_cast<int64_t>(p.pp) * p.vpp, perChunk = layersPerChunk(in);
+        // The plan's stages exactly: pp x vpp model chunks of the plan's layers (stage-layers,
+        // or L / (pp x vpp) each), the embedding on the first and the final norm and output
+        // layer on the last.
+        const int chunks = p.pp * p.vpp;
         out += "module_fqns_per_model_part = [\n";
-        for (int64_t i = 0; i < chunks; ++i) {
+        for (int i = 0; i < chunks; ++i) {
             std::string part;
             if (i == 0) part += "\"tok_embeddings\", ";
-            for (int64_t l = i * perChunk; l < (i + 1) * perChunk; ++l) part += "\"layers." + s(l) + "\", ";
+            const int64_t first = firstLayerOfVirtualStage(p, in.model.layers, i);
+            for (int64_t l = first; l < first + layersOfVirtualStage(p, in.model.layers, i); ++l)
+                part += "\"layers." + s(l) + "\", ";
             if (i == chunks - 1) part += "\"norm\", \"output\", ";
             part.resize(part.size() - 2);
             out += "    [" + part + "],\n";

@@ -229,7 +229,7 @@ MemoryEstimate memoryEstimate(const ModelSpec& model, const ClusterSpec& cluster
         // A middle stage with as many layers as the one before differs from it only in the
         // micro-batches in flight: reuse its states.
         const StageMemory* prev = i >= 2 && i < pp - 1 ? &m.stages.back() : nullptr;
-        if (prev && prev->layers == int(layersOnStage(model, pp, i))) {
+        if (prev && prev->layers == int(layersOnStage(model, plan, i))) {
             StageMemory s = *prev;
             s.stage = i;
             s.activations = stageActivations(t, plan, s.layers, i) / kGiB;

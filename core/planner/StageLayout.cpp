@@ -2,6 +2,7 @@
 
 #include "core/spec/ModelSpec.h"
 #include "core/spec/Plan.h"
+#include "core/spec/StageLayers.h"
 
 namespace meshwork {
 
@@ -21,11 +22,9 @@ double layerParamsPerGpu(const ModelSpec& m, int tp)
     return matmul / t + rest;
 }
 
-int64_t layersOnStage(const ModelSpec& m, int pp, int stage)
+int64_t layersOnStage(const ModelSpec& m, const Plan& plan, int stage)
 {
-    if (pp < 1) pp = 1;
-    const int64_t base = m.layers / pp, rem = m.layers % pp;
-    return base + (stage < rem ? 1 : 0);
+    return layersOfPipelineRank(plan, m.layers, stage);
 }
 
 StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage)
@@ -43,7 +42,7 @@ StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage, double la
     s.stage = stage;
     s.first = stage == 0;
     s.last = stage == pp - 1;
-    s.layers = layersOnStage(m, pp, stage);
+    s.layers = layersOnStage(m, plan, stage);
     s.layerParams = double(s.layers) * layerParams;
     s.layerMatmulParams = double(s.layers) * layerMatmulParams;
     if (s.first) s.embeddingParams = double(m.embeddingParameters(0)) + V * C / t; // positions + V/t rows

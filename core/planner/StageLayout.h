@@ -27,9 +27,9 @@ struct StageShape {
 // Per GPU, one transformer layer: matmul weights split by tp, norms replicated.
 double layerMatmulParamsPerGpu(const ModelSpec& m, int tp);
 double layerParamsPerGpu(const ModelSpec& m, int tp);
-// Layers on pipeline rank `stage`: L/pp each; when pp does not divide L (an invalid plan
-// still estimated) the first L % pp ranks take one more.
-int64_t layersOnStage(const ModelSpec& m, int pp, int stage);
+// Layers on pipeline rank `stage`, all its virtual chunks: the plan's stage-layers, or L/pp
+// each (StageLayers.h, the trainer's rule too).
+int64_t layersOnStage(const ModelSpec& m, const Plan& plan, int stage);
 
 StageShape stageShape(const ModelSpec& m, const Plan& plan, int stage);
 // The same with one layer's per-GPU parameters (layerParamsPerGpu, layerMatmulParamsPerGpu)

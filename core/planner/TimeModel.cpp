@@ -288,7 +288,17 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
                               Target target, int stage, bool flash)
 {
     const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
-    return stageTime(u, double(layersOnStage(m, plan.pp, stage)), stage == 0, stage == std::max(plan.pp, 1) - 1);
+    return stageTime(u, double(layersOnStage(m, plan, stage)), stage == 0, stage == std::max(plan.pp, 1) - 1);
+}
+
+StageCost stageCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash)
+{
+    const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
+    StageCost c;
+    c.perLayer = stageTime(u, 1, false, false).total();
+    c.embedding = stageTime(u, 0, true, false).total();
+    c.head = stageTime(u, 0, false, true).total();
+    return c;
 }
 
 TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target,
@@ -299,12 +309,13 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     const double mb = double(std::max<int64_t>(plan.microBatches(), 1));
     const Links links = planLinks(cluster, plan);
 
-    // The slowest stage sets the pace: the first (most layers, embedding) or the last (head).
+    // The slowest stage sets the pace: with an even split the first (embedding) or the last
+    // (head); with stage-layers any.
     const UnitCost unit = unitCost(m, cluster, plan, target, flash, links);
-    MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, pp, 0)), true, pp == 1);
-    if (pp > 1) {
-        const MicroBatchTime last = stageTime(unit, double(layersOnStage(m, pp, pp - 1)), false, true);
-        if (last.total() > slow.total()) slow = last;
+    MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, plan, 0)), true, pp == 1);
+    for (int i = 1; i < pp; ++i) {
+        const MicroBatchTime t = stageTime(unit, double(layersOnStage(m, plan, i)), false, i == pp - 1);
+        if (t.total() > slow.total()) slow = t;
     }
     const double tmb = slow.total();
     te.compute = mb * slow.compute;
@@ -332,7 +343,8 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // Data parallel / ZeRO collectives over the parameters of the fullest stage.
     const double lp = layerParamsPerGpu(m, plan.tp), lmp = layerMatmulParamsPerGpu(m, plan.tp);
     const StageShape first = stageShape(m, plan, 0, lp, lmp);
-    const double P = pp > 1 ? std::max(first.params(), stageShape(m, plan, pp - 1, lp, lmp).params()) : first.params();
+    double P = first.params();
+    for (int i = 1; i < pp; ++i) P = std::max(P, stageShape(m, plan, i, lp, lmp).params());
     // sb.gradComm: the bytes per gradient element the dp reduction moves (fp32, or bf16 copies
     // with grad-reduce bf16); the parameter all-gathers move sb.weightComm either way.
     const StateBytes sb = stateBytes(target, plan);

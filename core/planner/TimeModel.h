@@ -20,6 +20,14 @@ struct MicroBatchTime {
 MicroBatchTime microBatchTime(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                               Target target, int stage, bool flash);
 
+// Seconds of one forward+backward of one micro-batch on a virtual stage of n layers: n x
+// perLayer, plus `embedding` on the first virtual stage and `head` (final norm, output head,
+// loss) on the last. What StageBalance.h balances.
+struct StageCost {
+    double perLayer = 0, embedding = 0, head = 0;
+};
+StageCost stageCost(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash);
+
 // The whole step. Appends warnings (TP across nodes, ...) when `warnings` is given.
 TimeEstimate timeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                           Target target, bool flash, std::vector<std::string>* warnings = nullptr);

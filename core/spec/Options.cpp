@@ -4,6 +4,7 @@
 #include "core/spec/Catalog.h"
 #include "core/spec/HfConfig.h"
 #include "core/spec/SpecError.h"
+#include "core/spec/StageLayers.h"
 
 #include <algorithm>
 #include <charconv>
@@ -138,6 +139,7 @@ const std::vector<OptionSpec>& planOptions()
         {"tp", "N", "tensor-parallel degree"},
         {"pp", "N", "pipeline-parallel stages"},
         {"vpp", "N", "virtual stages per pipeline rank (interleaved schedule)"},
+        {"stage-layers", "L1,L2,...", "layers of each pipeline stage, first to last (pp x vpp values; default even)"},
         {"cp", "N", "context-parallel degree"},
         {"sp", "", "sequence parallelism with tensor parallelism"},
         {"zero", "0-3", "ZeRO stage over the data-parallel axis"},
@@ -214,6 +216,12 @@ void applyPlanOptions(const ParsedArgs& args, Plan& plan)
         else if (name == "tp") plan.tp = toSmallInt(name, v);
         else if (name == "pp") plan.pp = toSmallInt(name, v);
         else if (name == "vpp") plan.vpp = toSmallInt(name, v);
+        else if (name == "stage-layers") {
+            std::string error;
+            auto layers = parseStageLayers(v, &error);
+            if (!layers) throw SpecError("--stage-layers: " + error);
+            plan.stageLayers = *layers;
+        }
         else if (name == "cp") plan.cp = toSmallInt(name, v);
         else if (name == "sp") plan.sp = toBool(name, v);
         else if (name == "zero") plan.zero = toSmallInt(name, v);
@@ -263,6 +271,7 @@ std::vector<std::string> planToArgs(const Plan& plan)
     add("tp", std::to_string(plan.tp));
     add("pp", std::to_string(plan.pp));
     if (plan.vpp != d.vpp) add("vpp", std::to_string(plan.vpp));
+    if (!plan.stageLayers.empty()) add("stage-layers", formatStageLayers(plan.stageLayers));
     if (plan.cp != d.cp) add("cp", std::to_string(plan.cp));
     if (plan.sp) a.push_back("--sp");
     if (plan.zero != d.zero) add("zero", std::to_string(plan.zero));

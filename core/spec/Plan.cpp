@@ -6,6 +6,9 @@
 #include "core/spec/ModelSpec.h"
 #include "core/spec/RankLayout.h"
 #include "core/spec/SpecError.h"
+#include "core/spec/StageLayers.h"
+
+#include <cmath>
 
 namespace meshwork {
 
@@ -119,6 +122,17 @@ std::vector<std::string> Plan::validate() const
     if (vpp > 1 && pp > 1 && microBatch >= 1 && dp >= 1 && microBatches() % pp != 0)
         e.push_back("the interleaved schedule (vpp = " + n(vpp) + ") needs micro-batches per step ("
                     + n(microBatches()) + ") to be a multiple of pp (" + n(pp) + ")");
+    if (!stageLayers.empty()) {
+        if (pp >= 1 && vpp >= 1 && int64_t(stageLayers.size()) != int64_t(pp) * vpp)
+            e.push_back("stage-layers has " + n(int64_t(stageLayers.size())) + (stageLayers.size() == 1 ? " value (" : " values (") + formatStageLayers(stageLayers)
+                        + ") but pp x vpp is " + n(pp) + " x " + n(vpp) + " = " + n(pp * vpp)
+                        + ": give one layer count per virtual stage");
+        for (int l : stageLayers)
+            if (l < 1) {
+                e.push_back("stage-layers (" + formatStageLayers(stageLayers) + ") must give every stage at least 1 layer");
+                break;
+            }
+    }
     std::string orderError;
     if (!RankLayout::parseOrder(order, &orderError)) e.push_back(orderError);
     return e;
@@ -137,9 +151,15 @@ std::vector<std::string> Plan::validate(const ModelSpec& model, const ClusterSpe
         if (sp && seq % tp != 0)
             e.push_back("with sp, seq (" + n(seq) + ") must be divisible by tp (" + n(tp) + ")");
     }
-    if (pp >= 1 && vpp >= 1 && model.layers % (pp * vpp) != 0)
+    if (!stageLayers.empty()) {
+        int64_t sum = 0;
+        for (int l : stageLayers) sum += l;
+        if (sum != model.layers)
+            e.push_back("stage-layers (" + formatStageLayers(stageLayers) + ") add up to " + n(sum)
+                        + " layers but the model has " + n(model.layers));
+    } else if (pp >= 1 && vpp >= 1 && model.layers % (pp * vpp) != 0)
         e.push_back("layers (" + n(model.layers) + ") must be divisible by pp x vpp (" + n(pp) + " x "
-                    + n(vpp) + " = " + n(pp * vpp) + ")");
+                    + n(vpp) + " = " + n(pp * vpp) + "), or set stage-layers");
     if (pp >= 1 && vpp >= 1 && model.layers < pp * vpp)
         e.push_back("layers (" + n(model.layers) + ") must be at least pp x vpp (" + n(pp * vpp) + ")");
     if (cp > 1 && seq % (2 * cp) != 0)
@@ -165,6 +185,11 @@ Json Plan::toJson() const
     j.set("global_batch", effectiveGlobalBatch()).set("seq", seq);
     j.set("precision", toString(precision)).set("grad_reduce", toString(gradReduce));
     j.set("optimizer", toString(optimizer)).set("order", order);
+    if (!stageLayers.empty()) {
+        Json a = Json::array();
+        for (int l : stageLayers) a.push(l);
+        j.set("stage_layers", std::move(a));
+    }
     return j;
 }
 
@@ -186,6 +211,15 @@ Plan Plan::fromJson(const Json& j)
     p.globalBatch = optInt(j, "global_batch", 0, ctx);
     p.seq = optInt(j, "seq", 1024, ctx);
     p.order = optString(j, "order", p.order, ctx);
+    if (const Json* a = j.find("stage_layers"); a && !a->isNull()) {
+        if (!a->isArray()) throw SpecError("plan: key \"stage_layers\" must be an array of layer counts, found "
+                                           + std::string(Json::typeName(a->type())));
+        for (const Json& v : a->asArray()) {
+            if (!v.isNumber() || std::fabs(v.asNumber()) > 1e6 || v.asNumber() != std::floor(v.asNumber()))
+                throw SpecError("plan: key \"stage_layers\" must hold whole numbers (layers per virtual stage)");
+            p.stageLayers.push_back(int(v.asNumber()));
+        }
+    }
     auto enumField = [&](const char* key, auto parse, auto& out, const char* allowed) {
         const std::string s = optString(j, key, toString(out), ctx);
         auto v = parse(s);

@@ -32,6 +32,11 @@ struct Plan {
     int tp = 1;                 // tensor-parallel degree
     int pp = 1;                 // pipeline stages
     int vpp = 1;                // virtual stages per pipeline rank (interleaved 1F1B)
+    // Layers of each virtual pipeline stage, pp x vpp values in the order the model's layers
+    // run (virtual stage v = chunk c of pipeline rank r when v = c pp + r); empty: L / (pp vpp)
+    // each. Megatron's --decoder-first/last-pipeline-num-layers in one list: a last stage
+    // that also runs the output head and loss can take fewer layers (StageLayers.h).
+    std::vector<int> stageLayers;
     int cp = 1;                 // context-parallel degree (sequence split across ranks)
     bool sp = false;            // Megatron sequence parallelism (needs tp > 1)
     int zero = 0;               // ZeRO stage 0-3 over the data-parallel axis

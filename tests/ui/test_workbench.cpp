@@ -2,7 +2,9 @@
 // memory bars; an invalid plan lists its reasons with nothing disabled; undo and redo restore
 // exact plans and a slider drag is one step; a config.json import fills the model; a saved
 // plan reopens identical; a search row applies; the mesh flags TP groups that cross nodes.
+#include "core/planner/StageBalance.h"
 #include "core/spec/Catalog.h"
+#include "core/spec/StageLayers.h"
 #include "ui/ClusterPanel.h"
 #include "ui/DegreeControl.h"
 #include "ui/EstimatePanel.h"
@@ -32,6 +34,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFile>
+#include <QLineEdit>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
@@ -79,6 +82,7 @@ private slots:
     void degreeUpdatesEstimateAndBars();
     void invalidPlanShowsReasons_data();
     void invalidPlanShowsReasons();
+    void balanceEvensPipelineStages();
     void undoRedoRestoresExactPlans();
     void sliderDragIsOneUndoStep();
     void hfImportFillsModel();
@@ -198,6 +202,58 @@ void TestWorkbench::invalidPlanShowsReasons()
     w->document()->undoStack()->undo();
     QVERIFY(w->document()->estimate().valid);
     QVERIFY(w->meshPanel()->issues()->errors().isEmpty());
+}
+
+// GPT-2 124M over pp 2 with 6 layers a stage: the last stage, which also runs the head and the
+// loss, is the slowest and the mesh's issues say which split evens them; Balance applies it
+// (one undo step), a typed list applies too, and a list that is no list changes nothing.
+void TestWorkbench::balanceEvensPipelineStages()
+{
+    auto w = makeWindow();
+    MeshPanel* mesh = w->meshPanel();
+    setDegree(*w, "pp", 2);
+    setDegree(*w, "dp", 4);
+    QVERIFY(w->document()->estimate().valid);
+    QVERIFY(w->document()->plan().stageLayers.empty());
+    Plan even = w->document()->plan();
+    const std::vector<int> split = balancedStageLayers(w->document()->model(), w->document()->cluster(), even,
+                                                       w->document()->target(), w->document()->estimate().flashAttention);
+    QCOMPARE(int(split.size()), 2);
+    const QString hint = QStringLiteral("stage-layers %1 makes the slowest").arg(QString::fromStdString(formatStageLayers(split)));
+    QVERIFY2(allContain(mesh->issues()->warnings(), hint), qPrintable(mesh->issues()->warnings().join(QLatin1Char('|'))));
+    const double evenTokens = w->document()->estimate().throughput.tokensPerS;
+
+    const int undoBefore = w->document()->undoStack()->count();
+    QTest::mouseClick(mesh->balanceButton(), Qt::LeftButton);
+    QCOMPARE(w->document()->plan().stageLayers, split);
+    QCOMPARE(mesh->stageLayersEdit()->text(), QString::fromStdString(formatStageLayers(split)));
+    QVERIFY(w->document()->estimate().valid);
+    QVERIFY(w->document()->estimate().throughput.tokensPerS > evenTokens);
+    QVERIFY(!allContain(mesh->issues()->warnings(), QStringLiteral("pipeline stages are uneven")));
+    QCOMPARE(w->document()->undoStack()->count(), undoBefore + 1);
+
+    // A typed list that does not add up to the model's layers: the plan takes it and says why.
+    mesh->stageLayersEdit()->setText(QStringLiteral("10,1"));
+    emit mesh->stageLayersEdit()->editingFinished();
+    QCOMPARE(w->document()->plan().stageLayers, (std::vector<int>{10, 1}));
+    QVERIFY(allContain(mesh->issues()->errors(), QStringLiteral("stage-layers (10,1) add up to 11 layers but the model has 12")));
+    // Text that is no list: the plan stays, the field names the fault.
+    mesh->stageLayersEdit()->setText(QStringLiteral("ten,2"));
+    emit mesh->stageLayersEdit()->editingFinished();
+    QCOMPARE(w->document()->plan().stageLayers, (std::vector<int>{10, 1}));
+    QVERIFY(mesh->stageLayersEdit()->toolTip().contains(QStringLiteral("expected layer counts separated by commas")));
+    // Empty: even again.
+    mesh->stageLayersEdit()->setText(QString());
+    emit mesh->stageLayersEdit()->editingFinished();
+    QVERIFY(w->document()->plan().stageLayers.empty());
+    QVERIFY(w->document()->estimate().valid);
+    // A new pp starts even: the list described the old stages.
+    QTest::mouseClick(mesh->balanceButton(), Qt::LeftButton);
+    QCOMPARE(w->document()->plan().stageLayers, split);
+    setDegree(*w, "pp", 4);
+    setDegree(*w, "dp", 2);
+    QVERIFY(w->document()->plan().stageLayers.empty());
+    QVERIFY(w->document()->estimate().valid);
 }
 
 void TestWorkbench::undoRedoRestoresExactPlans()

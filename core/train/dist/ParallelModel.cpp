@@ -1,5 +1,6 @@
 #include "core/train/dist/ParallelModel.h"
 
+#include "core/spec/StageLayers.h"
 #include "core/train/Model.h"
 #include "core/train/Recompute.h"
 #include "core/train/TrainError.h"
@@ -9,6 +10,8 @@
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
+
+#include <algorithm>
 
 namespace meshwork {
 
@@ -100,12 +103,17 @@ at::Tensor tpAssemble(const std::vector<at::Tensor>& parts, const ParamInfo& p, 
     return parts[0];
 }
 
-bool stageHolds(const ParamInfo& p, const ModelSpec& spec, int stage, int pp, int vpp)
+bool stageHolds(const ParamInfo& p, const ModelSpec& spec, const Plan& plan, int stage)
 {
+    const int pp = std::max(plan.pp, 1);
     const int64_t layer = layerOf(p.name);
     if (layer >= 0) {
-        const int64_t per = spec.layers / (static_cast<int64_t>(pp) * vpp);
-        return (layer / per) % pp == stage;
+        // The virtual stage whose layers include this one (StageLayers.h): chunk c of rank r is c pp + r.
+        for (int v = 0; v < pp * plan.vpp; ++v) {
+            const int64_t first = firstLayerOfVirtualStage(plan, spec.layers, v);
+            if (layer < first + layersOfVirtualStage(plan, spec.layers, v)) return v % pp == stage;
+        }
+        return false;
     }
     if (p.name == "wte") return stage == 0 || (spec.tiedEmbeddings && stage == pp - 1);
     if (p.name == "wpe") return stage == 0;
@@ -125,7 +133,7 @@ ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh
     int64_t offset = 0;
     for (size_t i = 0; i < m_full.params.size(); ++i) {
         ParamInfo p = m_full.params[i];
-        if (!stageHolds(p, spec, stage, pp, vpp)) continue;
+        if (!stageHolds(p, spec, plan, stage)) continue;
         switch (tpSplitOf(p, spec)) {
         case TpSplit::Replicated: break;
         case TpSplit::Rows:
@@ -169,12 +177,11 @@ ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh
     m_lnfw = get("ln_f.weight");
     m_lnfb = get("ln_f.bias");
     m_head = spec.tiedEmbeddings ? m_wte : get("lm_head");
-    const int64_t per = spec.layers / (static_cast<int64_t>(pp) * vpp);
     for (int c = 0; c < vpp; ++c) {
         Chunk ch;
         ch.virtualStage = c * pp + stage;
-        ch.firstLayer = ch.virtualStage * per;
-        for (int64_t i = ch.virtualStage * per; i < (ch.virtualStage + 1) * per; ++i) {
+        ch.firstLayer = firstLayerOfVirtualStage(plan, spec.layers, ch.virtualStage);
+        for (int64_t i = ch.firstLayer; i < ch.firstLayer + layersOfVirtualStage(plan, spec.layers, ch.virtualStage); ++i) {
             const std::string h = "h." + std::to_string(i);
             ch.layers.push_back(Layer{get(h + ".ln_1.weight"), get(h + ".ln_1.bias"), get(h + ".attn.qkv.weight"),
                                       get(h + ".attn.qkv.bias"), get(h + ".attn.proj.weight"), get(h + ".attn.proj.bias"),

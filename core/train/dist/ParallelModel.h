@@ -46,8 +46,9 @@ TpSplit tpSplitOf(const ParamInfo& p, const ModelSpec& spec);
 // Rank j's part of a full parameter, and the full parameter from all t parts (its inverse).
 at::Tensor tpShard(const at::Tensor& full, const ParamInfo& p, const ModelSpec& spec, int j, int t);
 at::Tensor tpAssemble(const std::vector<at::Tensor>& parts, const ParamInfo& p, const ModelSpec& spec);
-// Whether pipeline rank `stage` of pp (vpp chunks each) holds parameter p.
-bool stageHolds(const ParamInfo& p, const ModelSpec& spec, int stage, int pp, int vpp);
+// Whether pipeline rank `stage` of the plan's pp (vpp chunks each, the layers of
+// StageLayers.h) holds parameter p.
+bool stageHolds(const ParamInfo& p, const ModelSpec& spec, const Plan& plan, int stage);
 
 class ParallelModel {
 public:

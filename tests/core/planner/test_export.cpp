@@ -126,6 +126,7 @@ private slots:
     void torchtitanStagesCoverEveryLayer_data();
     void torchtitanStagesCoverEveryLayer();
     void torchtitanFlavor();
+    void unevenStagesInEveryFormat();
     void gradReduce_data();
     void gradReduce();
     void invalidPlanIsRefusedWithNumbers();
@@ -380,6 +381,36 @@ void TestExport::torchtitanStagesCoverEveryLayer()
     QCOMPARE(layersSeen, 80);
     QVERIFY(t.contains(QString("data_parallel_shard_degree = %1").arg(64 / pp)));
     QVERIFY(t.contains(QString("local_batch_size = %1").arg(pp * 2))); // global / dp, split by the pipeline
+}
+
+// --stage-layers: Megatron's layout string, torchtitan's module lists, Colossal-AI's
+// num_layers_per_stage; Megatron-DeepSpeed splits evenly and says so.
+void TestExport::unevenStagesInEveryFormat()
+{
+    Plan p;
+    p.dp = 2; p.pp = 2; p.vpp = 2; p.microBatch = 2; p.globalBatch = 16; p.seq = 1024;
+    p.stageLayers = {4, 3, 3, 2};
+    const Case c = makeCase("gpt2-124m", 1, 4, p);
+    const std::string mt = exported(c, ExportFormat::Megatron);
+    QVERIFY2(contains(mt, "--pipeline-model-parallel-layout \"Et*4|t*3|t*3|t*2,L\" "), mt.c_str());
+    QVERIFY(contains(mt, "--num-virtual-stages-per-pipeline-rank 2 "));
+    QVERIFY(!contains(mt, "--num-layers-per-virtual-pipeline-stage"));
+
+    const QString tt = QString::fromStdString(exported(c, ExportFormat::Torchtitan));
+    const QRegularExpression part(R"(^    \[(.*)\],$)", QRegularExpression::MultilineOption);
+    std::vector<int> counts;
+    int next = 0;
+    for (auto it = part.globalMatch(tt); it.hasNext();) {
+        const QString body = it.next().captured(1);
+        counts.push_back(int(body.count("\"layers.")));
+        QVERIFY(body.contains(QString("\"layers.%1\"").arg(next)));
+        next += counts.back();
+    }
+    QCOMPARE(counts, p.stageLayers);
+
+    QVERIFY(contains(exported(c, ExportFormat::ColossalAI), "num_layers_per_stage=[4, 3, 3, 2],"));
+    QVERIFY(contains(exported(c, ExportFormat::DeepSpeed),
+                     "# Not expressible in DeepSpeed: stage-layers 4,3,3,2 (Megatron-DeepSpeed splits the layers evenly"));
 }
 
 void TestExport::torchtitanFlavor()

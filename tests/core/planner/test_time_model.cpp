@@ -6,12 +6,15 @@
 
 #include "core/planner/Calibration.h"
 #include "core/planner/Links.h"
+#include "core/planner/StageBalance.h"
 #include "core/planner/StageLayout.h"
 #include "core/planner/TrainerSupport.h"
 #include "core/planner/TimeModel.h"
 #include "core/spec/Flops.h"
+#include "core/spec/StageLayers.h"
 
 #include <cmath>
+#include <functional>
 
 using namespace meshwork;
 using namespace meshwork::fixtures;
@@ -60,6 +63,73 @@ private slots:
         if (pp == 1) QCOMPARE(e.time.ppComm, 0.0);
         else QVERIFY(e.time.ppComm > 0);
         QVERIFY(e.time.step >= ideal(e.time) + e.time.bubble);
+    }
+
+    // The last stage also runs the head and the loss: GPT-2 124M's 50,257-word head is about 5
+    // layers' worth of GEMMs, so L / pp layers each make it the slowest. balancedStageLayers
+    // moves layers off it; its split is the best of all splits under the same stage costs.
+    void unevenStagesAreBalanced_data()
+    {
+        QTest::addColumn<int>("pp");
+        QTest::addColumn<int>("vpp");
+        QTest::newRow("pp 2") << 2 << 1;
+        QTest::newRow("pp 4") << 4 << 1;
+        QTest::newRow("pp 2 vpp 2") << 2 << 2;
+    }
+    void unevenStagesAreBalanced()
+    {
+        QFETCH(int, pp);
+        QFETCH(int, vpp);
+        const ModelSpec m = model("gpt2-124m");
+        const ClusterSpec c = cluster("h200", 1, pp);
+        Plan even = plan(1, 1, pp, 8, 8 * 4 * pp, 1024);
+        even.vpp = vpp;
+        const bool flash = usesFlashAttention(Target::Meshwork, EstimateOptions{});
+        const std::vector<int> split = balancedStageLayers(m, c, even, Target::Meshwork, flash);
+        QCOMPARE(int(split.size()), pp * vpp);
+        int sum = 0;
+        for (int l : split) {
+            QVERIFY(l >= 1);
+            sum += l;
+        }
+        QCOMPARE(sum, 12);
+        QVERIFY2(split.back() < split.front(), "the head's stage should take fewer layers");
+        Plan balanced = even;
+        balanced.stageLayers = split;
+        QVERIFY(balanced.validate(m, &c).empty());
+
+        // No split of 12 layers into pp x vpp stages of at least one has a faster slowest stage.
+        const StageCost cost = stageCost(m, c, even, Target::Meshwork, flash);
+        const double best = slowestStageSeconds(m, cost, balanced);
+        QVERIFY(best < 0.95 * slowestStageSeconds(m, cost, even));
+        std::vector<int> parts(size_t(pp * vpp), 1);
+        std::function<void(size_t, int)> every = [&](size_t i, int left) {
+            if (i + 1 == parts.size()) {
+                parts[i] = left;
+                Plan other = even;
+                other.stageLayers = parts;
+                QVERIFY(slowestStageSeconds(m, cost, other) >= best * (1 - 1e-12));
+                return;
+            }
+            for (int l = 1; l <= left - int(parts.size() - i - 1); ++l) parts[i] = l, every(i + 1, left - l);
+        };
+        every(0, 12);
+
+        // The estimate follows the split: a shorter step, the stages' layers in the memory
+        // rows, and the hint that names the split for the even plan and none for the balanced.
+        const Estimate e = estimate(m, c, even, Target::Meshwork);
+        const Estimate b = estimate(m, c, balanced, Target::Meshwork);
+        QVERIFY(e.valid && b.valid);
+        QVERIFY(b.time.step < e.time.step);
+        QCOMPARE(int64_t(b.memory.stages.front().layers), layersOnStage(m, balanced, 0));
+        QCOMPARE(int64_t(b.memory.stages.back().layers), layersOnStage(m, balanced, pp - 1));
+        auto hinted = [](const Estimate& x, const std::string& s) {
+            for (const auto& w : x.warnings) if (w.find(s) != std::string::npos) return true;
+            return false;
+        };
+        QVERIFY(hinted(e, "pipeline stages are uneven"));
+        QVERIFY(hinted(e, "stage-layers " + formatStageLayers(split) + " makes the slowest"));
+        QVERIFY(!hinted(b, "pipeline stages are uneven"));
     }
 
     void tensorParallelComm()

@@ -5,6 +5,7 @@
 #include "core/spec/Options.h"
 #include "core/spec/Plan.h"
 #include "core/spec/SpecError.h"
+#include "core/spec/StageLayers.h"
 
 #include <QtTest>
 
@@ -136,6 +137,77 @@ private slots:
         auto j = Json::parse(p.toJson().dump(2), &err);
         QVERIFY2(j.has_value(), err.c_str());
         QCOMPARE(Plan::fromJson(*j), p);
+    }
+
+    // stage-layers: one layer count per virtual stage, in the plan's JSON, on the command line,
+    // and in the layer ranges the planner and the trainer share (StageLayers.h).
+    void stageLayersSplitTheModel()
+    {
+        const ModelSpec m = *findModel("gpt2-124m"); // 12 layers
+        Plan p;
+        p.pp = 2;
+        QCOMPARE(layersOfPipelineRank(p, m.layers, 0), int64_t(6)); // even without a list
+        p.stageLayers = {8, 4};
+        QVERIFY(p.validate(m, nullptr).empty());
+        QCOMPARE(layersOfPipelineRank(p, m.layers, 0), int64_t(8));
+        QCOMPARE(layersOfPipelineRank(p, m.layers, 1), int64_t(4));
+        QCOMPARE(firstLayerOfVirtualStage(p, m.layers, 1), int64_t(8));
+        // Interleaved: rank r runs virtual stages r and pp + r.
+        p.vpp = 2;
+        p.globalBatch = 4;
+        p.stageLayers = {4, 3, 3, 2};
+        QVERIFY(p.validate(m, nullptr).empty());
+        QCOMPARE(layersOfPipelineRank(p, m.layers, 0), int64_t(7));
+        QCOMPARE(layersOfPipelineRank(p, m.layers, 1), int64_t(5));
+        QCOMPARE(firstLayerOfVirtualStage(p, m.layers, 3), int64_t(10));
+
+        auto has = [](const std::vector<std::string>& e, const char* s) {
+            for (auto& x : e) if (x.find(s) != std::string::npos) return true;
+            return false;
+        };
+        p.stageLayers = {8, 4};
+        QVERIFY(has(p.validate(m, nullptr), "stage-layers has 2 values (8,4) but pp x vpp is 2 x 2 = 4"));
+        p.vpp = 1;
+        p.stageLayers = {12, 0};
+        QVERIFY(has(p.validate(m, nullptr), "stage-layers (12,0) must give every stage at least 1 layer"));
+        p.stageLayers = {8, 5};
+        QVERIFY(has(p.validate(m, nullptr), "stage-layers (8,5) add up to 13 layers but the model has 12"));
+        // A list makes any pp possible: 12 layers over 5 stages.
+        p.pp = 5;
+        p.stageLayers = {3, 3, 2, 2, 2};
+        QVERIFY(p.validate(m, nullptr).empty());
+        p.stageLayers.clear();
+        QVERIFY(has(p.validate(m, nullptr), "must be divisible by pp x vpp (5 x 1 = 5), or set stage-layers"));
+
+        // JSON: written only when set; read back; a bad value names the key.
+        p.stageLayers = {3, 3, 2, 2, 2};
+        QCOMPARE(Plan::fromJson(p.toJson()), p);
+        QVERIFY(!Plan{}.toJson().contains("stage_layers"));
+        Json bad = p.toJson();
+        bad.set("stage_layers", Json("3,3"));
+        try {
+            Plan::fromJson(bad);
+            QFAIL("a string stage_layers was accepted");
+        } catch (const SpecError& e) {
+            QVERIFY(QString(e.what()).contains("\"stage_layers\" must be an array"));
+        }
+
+        // Command line: "--stage-layers 8,4", round-tripped by planToArgs; bad lists named.
+        const auto known = planOptions();
+        Plan q;
+        applyPlanOptions(parseArgs({"--pp", "2", "--stage-layers", "8,4"}, known), q);
+        QCOMPARE(q.stageLayers, (std::vector<int>{8, 4}));
+        Plan r;
+        applyPlanOptions(parseArgs(planToArgs(q), known), r);
+        QCOMPARE(r, q);
+        for (const char* text : {"8,x", "8,,4", "", "8;4"}) {
+            try {
+                applyPlanOptions(parseArgs({"--stage-layers", text}, known), q);
+                QFAIL(qPrintable(QString("accepted --stage-layers \"%1\"").arg(text)));
+            } catch (const SpecError& e) {
+                QVERIFY2(QString(e.what()).contains("--stage-layers: expected layer counts separated by commas"), e.what());
+            }
+        }
     }
 
     void optionsParseAndReject()

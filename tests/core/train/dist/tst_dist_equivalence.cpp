@@ -5,6 +5,8 @@
 // The single-process reference is meshwork-train with world size 1 (Trainer.cpp), its final
 // parameters read from its step-20 checkpoint.
 #include "core/json/Json.h"
+#include "core/spec/Catalog.h"
+#include "core/spec/ModelSpec.h"
 #include "RankTestSupport.h"
 
 #include <QtTest>
@@ -206,6 +208,10 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"dp2xtp2", {"--dp", "2", "--tp", "2"}},
         {"dp2xpp2", {"--dp", "2", "--pp", "2"}},
         {"tp2xpp2", {"--tp", "2", "--pp", "2"}},
+        // Uneven stages (--stage-layers): the head's stage with fewer layers, or more.
+        {"pp2-stage-layers", {"--pp", "2", "--stage-layers", "3,1"}},
+        {"dp2xpp2-stage-layers", {"--dp", "2", "--pp", "2", "--stage-layers", "1,3"}},
+        {"tp2xpp2-stage-layers", {"--tp", "2", "--pp", "2", "--stage-layers", "3,1"}},
         // LAMB and LARS: per-tensor norms summed over ZeRO slices and tp shards (TpNormSum.h).
         // Optimizer options come last: the single-process reference takes them from there. At
         // --lr 2e-2 trust ratios of shards instead of whole tensors move the parameters past the
@@ -300,6 +306,14 @@ void TestDistEquivalence::matchesSingleProcess()
         const bool piped = extra.contains("--pp");
         QCOMPARE(got.gradientElements,
                  zero == 2 && !piped ? (got.localParameters + 1) / 2 : got.localParameters);
+    }
+    // --stage-layers: rank 0 (pipeline stage 0, the whole of it without tp) holds its list's
+    // first count of layers and the embeddings.
+    if (const qsizetype at = extra.indexOf("--stage-layers"); at >= 0 && !extra.contains("--tp")) {
+        const ModelSpec spec = *findModel(model.toStdString());
+        const int first = extra[at + 1].split(',').front().toInt();
+        QCOMPARE(got.localParameters, qint64(first * spec.layerParameters() + spec.embeddingParameters(0)
+                                             + (spec.paddedVocab > 0 ? spec.paddedVocab : spec.vocab) * spec.hidden));
     }
     double worstLoss = 0;
     for (int s = 0; s < kSteps; ++s) {
