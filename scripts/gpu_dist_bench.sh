@@ -275,7 +275,7 @@ dp_sms() {
 # GPT-2 124M, 10,6 for llama-1b) and one layer either side of them.
 pp_balance() {
   for M in gpt2 llama; do
-    if [ $M = gpt2 ]; then A=$G; MB=8; S="8,4 9,3 7,5"; else A=$L; MB=2; S="10,6 9,7 11,5"; fi
+    if [ $M = gpt2 ]; then A=$G; MB=8; S="8,4 9,3 7,5 10,2 11,1"; else A=$L; MB=2; S="10,6 9,7 11,5 12,4"; fi
     bench "$M-1gpu" 1 $A
     bench "$M-pp2" 2 $A --pp 2 --global-batch $((MB * 8))
     for s in $S; do bench "$M-pp2-${s/,/-}" 2 $A --pp 2 --global-batch $((MB * 8)) --stage-layers $s; done
