@@ -95,7 +95,13 @@ Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan
     Estimate e;
     e.errors = model.validate();
     for (std::string& s : plan.validate(model, &cluster)) e.errors.push_back(std::move(s));
-    computeEstimate(model, cluster, plan, target, usesFlashAttention(target, options), e);
+    const bool flash = usesFlashAttention(target, options);
+    computeEstimate(model, cluster, plan, target, flash, e);
+    // A pipeline whose stages take unequal time: the split that evens them (StageBalance.h).
+    // Here and not in computeEstimate: the search's tens of thousands of plans would pay for
+    // a second pass over the stage costs each (3 x its time on bench_planner's megatron row).
+    if (e.valid && plan.pp > 1)
+        if (auto hint = stageBalanceHint(model, cluster, plan, target, flash)) e.warnings.push_back(std::move(*hint));
     return e;
 }
 
@@ -128,9 +134,6 @@ void computeEstimate(const ModelSpec& model, const ClusterSpec& cluster, const P
         e.warnings.push_back("meshwork-train's ZeRO-2 under pipeline parallelism reduces each gradient bucket to "
                              "the rank whose shard holds it but keeps the whole fp32 gradient buffer: it needs the "
                              "memory of ZeRO-1 (with pp = 1 it shards the gradients)");
-    // A pipeline whose stages take unequal time: the split that evens them (StageBalance.h).
-    if (e.errors.empty() && p.pp > 1)
-        if (auto hint = stageBalanceHint(model, cluster, p, target, flash)) e.warnings.push_back(std::move(*hint));
     e.valid = e.errors.empty();
 }
 
