@@ -59,6 +59,9 @@ ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
 ranks pp2-vpp2 2 --pp 2 --vpp 2 --global-batch 16
+# Uneven stages (--stage-layers), plain and interleaved: the same batches as pp2-vpp2, the same losses.
+ranks pp2-stage-layers 2 --pp 2 --stage-layers 8,4 --global-batch 16
+ranks pp2-vpp2-stage-layers 2 --pp 2 --vpp 2 --stage-layers 4,3,3,2 --global-batch 16
 # ZeRO-3's overlapped backward (reduce-scatters in flight across units and micro-batches, the
 # next unit prefetched) against plain dp with the same accumulation; LAMB over ZeRO-3 shards
 # against LAMB over ZeRO-2 slices; bf16 gradient reduction against fp32 (bf16 noise apart).

@@ -40,6 +40,7 @@ std::string formatStageLayers(const std::vector<int>& layers)
 std::optional<std::vector<int>> parseStageLayers(const std::string& text, std::string* error)
 {
     std::vector<int> out;
+    if (text == "even") return out; // L / (pp vpp) each: the default
     size_t pos = 0;
     while (pos <= text.size()) {
         const size_t comma = std::min(text.find(',', pos), text.size());
@@ -48,7 +49,7 @@ std::optional<std::vector<int>> parseStageLayers(const std::string& text, std::s
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
         if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
             if (error)
-                *error = "expected layer counts separated by commas, such as 9,3 (one per virtual stage), got \"" + text
+                *error = "expected layer counts separated by commas, such as 9,3 (one per virtual stage), or even, got \"" + text
                        + "\"";
             return std::nullopt;
         }

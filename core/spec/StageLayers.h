@@ -21,7 +21,7 @@ int64_t firstLayerOfVirtualStage(const Plan& plan, int64_t modelLayers, int v);
 int64_t layersOfPipelineRank(const Plan& plan, int64_t modelLayers, int stage);
 
 // "9,3"; and back: nullopt (with *error naming the fault) for text that is not a
-// comma-separated list of whole numbers.
+// comma-separated list of whole numbers; "even" is the empty list (L / (pp vpp) each).
 std::string formatStageLayers(const std::vector<int>& layers);
 std::optional<std::vector<int>> parseStageLayers(const std::string& text, std::string* error = nullptr);
 

@@ -1,5 +1,6 @@
 #include "core/train/dist/DistCheckpoint.h"
 
+#include "core/spec/StageLayers.h"
 #include "core/train/TrainError.h"
 #include "core/train/TrainOptions.h"
 #include "core/train/dist/Mesh.h"
@@ -66,7 +67,9 @@ std::vector<LayoutField> layoutOf(const TrainConfig& c, int worldSize)
             {"cp", "--cp", std::to_string(p.cp)},
             {"zero", "--zero", std::to_string(p.zero)},
             {"order", "--order", p.order},
-            {"optimizer", "--optimizer", toString(p.optimizer)}};
+            {"optimizer", "--optimizer", toString(p.optimizer)},
+            // Which layers each pipeline stage holds: its parts hold those layers' tensors.
+            {"stage_layers", "--stage-layers", p.stageLayers.empty() ? "even" : formatStageLayers(p.stageLayers)}};
 }
 
 std::string fieldText(const Json* v)
@@ -129,6 +132,7 @@ std::string saveDistCheckpoint(const std::string& dir, const LoopState& state, c
             manifest.set("world_size", mesh.world().size()).set("dp", p.dp).set("tp", p.tp).set("pp", p.pp);
             manifest.set("vpp", p.vpp).set("cp", p.cp).set("zero", p.zero).set("order", p.order);
             manifest.set("optimizer", toString(p.optimizer));
+            manifest.set("stage_layers", p.stageLayers.empty() ? "even" : formatStageLayers(p.stageLayers));
             manifest.set("parameters", config.model.allocatedParameterCount()).set("model", config.model.toJson());
             writeTextFileAtomically((fs::path(stepDir) / kManifest).string(), manifest.dump(2) + "\n");
         } catch (const TrainError& e) {
@@ -183,7 +187,9 @@ void checkDistManifest(const std::string& stepDir, const TrainConfig& config, in
     const Json manifest = readManifest(stepDir);
     std::string differs, was, now, flags;
     for (const LayoutField& f : layoutOf(config, worldSize)) {
-        const std::string stored = fieldText(manifest.find(f.key));
+        // Checkpoints from before stage-layers split evenly.
+        const Json* v = manifest.find(f.key);
+        const std::string stored = !v && std::string(f.key) == "stage_layers" ? "even" : fieldText(v);
         was += std::string(was.empty() ? "" : ", ") + f.key + " " + stored;
         now += std::string(now.empty() ? "" : ", ") + f.key + " " + f.value;
         if (stored == f.value) continue;

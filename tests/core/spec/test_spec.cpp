@@ -200,6 +200,8 @@ private slots:
         Plan r;
         applyPlanOptions(parseArgs(planToArgs(q), known), r);
         QCOMPARE(r, q);
+        applyPlanOptions(parseArgs({"--stage-layers", "even"}, known), q); // the default, named
+        QVERIFY(q.stageLayers.empty());
         for (const char* text : {"8,x", "8,,4", "", "8;4"}) {
             try {
                 applyPlanOptions(parseArgs({"--stage-layers", text}, known), q);

@@ -249,6 +249,21 @@ void TestDistCheckpoint::resumeRejectsAnotherLayout()
     QVERIFY2(message.contains("(dp, tp, zero differ)"), qPrintable(message));
     QVERIFY2(message.contains("resume with --dp 2 --tp 1 --zero 1 on 2 ranks (meshwork-cli run --nproc 2)"),
              qPrintable(message));
+
+    // A pipeline's stages hold the layers of --stage-layers: another split is another layout.
+    const QString piped = dir + "/ckpt-pp";
+    {
+        Ranks first(dir + "/pp-first", 2, commonArgs(2) + QStringList{"--pp", "2", "--stage-layers", "3,1",
+                                                                      "--checkpoint-every", "2", "--checkpoint-dir", piped});
+        QVERIFY2(first.wait() == std::vector<int>({0, 0}), qPrintable(first.log(0)));
+    }
+    Ranks even(dir + "/pp-second", 2, commonArgs(4) + QStringList{"--pp", "2", "--checkpoint-dir", piped, "--resume"});
+    QCOMPARE(even.wait(), std::vector<int>({2, 2}));
+    message.clear();
+    for (const Json& e : events(even.eventsPath(0)))
+        if (kindOf(e) == "error") message = QString::fromStdString(e.find("message")->asString());
+    QVERIFY2(message.contains("stage_layers 3,1; this run has"), qPrintable(message));
+    QVERIFY2(message.contains("(stage_layers differs): resume with --stage-layers 3,1 on 2 ranks"), qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestDistCheckpoint)
