@@ -3,6 +3,8 @@
 #include "ui/Format.h"
 #include "ui/Theme.h"
 
+#include "core/spec/StageLayers.h"
+
 #include <QHelpEvent>
 #include <QPainter>
 #include <QStaticText>
@@ -85,6 +87,7 @@ void MeshView::rebuild()
     const int keyCountBefore = m_keyCount, extraBefore = m_extraRanks;
     const bool layoutBefore = m_layout.has_value();
     const ColorAxis axisBefore = m_legendAxis;
+    const std::vector<int64_t> stageLayersBefore = m_legendStageLayers;
     const QString linkBefore = m_linkName;
 
     const Plan& p = m_state.plan;
@@ -151,6 +154,9 @@ void MeshView::rebuild()
         }
     }
     m_legendAxis = m_axis;
+    m_legendStageLayers.clear();
+    if (m_axis == ColorAxis::PpStage)
+        for (int k = 0; k < m_keyCount; ++k) m_legendStageLayers.push_back(layersOfPipelineRank(p, m_state.model.layers, k));
     m_linkName = QString::fromStdString(m_state.cluster.gpu.intraNodeLink);
 
     const bool sameGrid = before.size() == m_cells.size() && m_nodeRects.size() == size_t(std::max(1, m_state.cluster.nodes)) &&
@@ -163,7 +169,8 @@ void MeshView::rebuild()
     // Same cluster: the cells keep their places; repaint the legend, the note under the
     // picture and the cells whose colour, outline or use changed (none in a micro-batch drag).
     QRegion dirty;
-    if (m_keyCount != keyCountBefore || m_layout.has_value() != layoutBefore || m_axis != axisBefore)
+    if (m_keyCount != keyCountBefore || m_layout.has_value() != layoutBefore || m_axis != axisBefore
+        || m_legendStageLayers != stageLayersBefore)
         dirty += m_legendRect.toAlignedRect();
     if (m_extraRanks != extraBefore) dirty += extraRanksRect();
     QRect cells;
@@ -379,7 +386,7 @@ void MeshView::paintLegend(QPainter& p) const
     x += fm.horizontalAdvance(title) + 12;
     const int shown = std::min(m_keyCount, 16);
     for (int k = 0; k < shown && m_layout; ++k) {
-        const QString label = QString::number(k);
+        const QString label = keyLabel(k);
         const double need = sw + 4 + fm.horizontalAdvance(label) + 10;
         if (x + need > m_legendRect.right() - fm.horizontalAdvance(QStringLiteral("… 999 more"))) break;
         p.setPen(Qt::NoPen);
@@ -395,6 +402,13 @@ void MeshView::paintLegend(QPainter& p) const
         p.setPen(errorColor(pal));
         p.drawText(QPointF(x, ly + fm.ascent()), QStringLiteral("no rank layout: see the problems below"));
     }
+}
+
+QString MeshView::keyLabel(int k) const
+{
+    if (m_axis != ColorAxis::PpStage || k >= int(m_legendStageLayers.size())) return QString::number(k);
+    const int64_t layers = m_legendStageLayers[size_t(k)];
+    return QStringLiteral("%1: %2 layer%3").arg(k).arg(layers).arg(layers == 1 ? "" : "s");
 }
 
 void MeshView::paintCells(QPainter& p, const QRegion& region)

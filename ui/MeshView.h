@@ -42,6 +42,9 @@ public:
     int colorKeyCount() const { return m_keyCount; }
     // TP groups whose ranks sit on more than one node: "ranks 0-15 on nodes 0-1".
     const QStringList& crossNodeGroups() const { return m_crossNode; }
+    // The legend's label of colour key k: the key, and under the pipeline-stage colouring the
+    // stage's layers ("1: 6 layers").
+    QString keyLabel(int k) const;
     bool hasLayout() const { return m_layout.has_value(); }
     // The cell under a point, or nullptr.
     const Cell* cellAt(const QPointF& p) const;
@@ -89,6 +92,7 @@ private:
     bool m_nodesLayerValid = false;
     QString m_linkName;          // the nodes' intra-node link, named in the node frames
     ColorAxis m_legendAxis = ColorAxis::TpGroup; // the axis the legend was built for
+    std::vector<int64_t> m_legendStageLayers;    // and the layers of each stage it named (pp colouring)
     int m_layoutGpn = 0;         // GPUs per node the cell rects were laid out for
 };
 

@@ -231,6 +231,10 @@ void TestWorkbench::balanceEvensPipelineStages()
     QVERIFY(w->document()->estimate().throughput.tokensPerS > evenTokens);
     QVERIFY(!allContain(mesh->issues()->warnings(), QStringLiteral("pipeline stages are uneven")));
     QCOMPARE(w->document()->undoStack()->count(), undoBefore + 1);
+    // Coloured by pipeline stage, the legend names each stage's layers.
+    mesh->colorAxisBox()->setCurrentIndex(1);
+    QCOMPARE(mesh->view()->keyLabel(0), QStringLiteral("0: %1 layers").arg(split[0]));
+    QCOMPARE(mesh->view()->keyLabel(1), QStringLiteral("1: %1 layer%2").arg(split[1]).arg(split[1] == 1 ? "" : "s"));
 
     // A typed list that does not add up to the model's layers: the plan takes it and says why.
     mesh->stageLayersEdit()->setText(QStringLiteral("10,1"));
