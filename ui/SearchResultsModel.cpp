@@ -2,6 +2,8 @@
 
 #include "ui/Format.h"
 
+#include "core/spec/StageLayers.h"
+
 #include <QFont>
 
 namespace meshwork::ui {
@@ -31,6 +33,7 @@ QVariant SearchResultsModel::data(const QModelIndex& index, int role) const
         case Tp: return p.tp;
         case Pp: return p.pp;
         case Vpp: return p.vpp;
+        case StageLayers: return QString::fromStdString(formatStageLayers(p.stageLayers));
         case Cp: return p.cp;
         case Sp: return p.sp ? 1 : 0;
         case Zero: return p.zero;
@@ -51,6 +54,7 @@ QVariant SearchResultsModel::data(const QModelIndex& index, int role) const
         case Tp: return p.tp;
         case Pp: return p.pp;
         case Vpp: return p.vpp;
+        case StageLayers: return p.stageLayers.empty() ? QStringLiteral("even") : QString::fromStdString(formatStageLayers(p.stageLayers));
         case Cp: return p.cp;
         case Sp: return p.sp ? QStringLiteral("on") : QStringLiteral("off");
         case Zero: return p.zero;
@@ -70,7 +74,9 @@ QVariant SearchResultsModel::data(const QModelIndex& index, int role) const
         return f;
     }
     if (role == Qt::TextAlignmentRole)
-        return int((index.column() == Sp || index.column() == Offload || index.column() == Recompute ? Qt::AlignLeft
+        return int((index.column() == Sp || index.column() == Offload || index.column() == Recompute
+                            || index.column() == StageLayers
+                        ? Qt::AlignLeft
                                                                                                     : Qt::AlignRight)
                    | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole) {
@@ -88,7 +94,8 @@ QVariant SearchResultsModel::headerData(int section, Qt::Orientation o, int role
     if (role == Qt::ToolTipRole && section == Pareto) return QStringLiteral("★: on the Pareto front of tokens/s against headroom");
     if (role != Qt::DisplayRole) return {};
     static const char* names[] = {"★", "tokens/s", "TFLOPS/GPU", "MFU", "GiB/GPU", "headroom GiB",
-                                  "dp", "tp", "pp", "vpp", "cp", "sp", "zero", "offload", "recompute", "micro-batch"};
+                                  "dp", "tp", "pp", "vpp", "stage layers", "cp", "sp", "zero", "offload", "recompute",
+                                  "micro-batch"};
     return section >= 0 && section < ColumnCount ? QString::fromUtf8(names[section]) : QVariant();
 }
 

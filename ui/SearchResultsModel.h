@@ -15,7 +15,7 @@ class SearchResultsModel : public QAbstractTableModel {
 public:
     // What a plan achieves first, then how it is laid out.
     enum Column { Pareto, TokensPerS, Tflops, Mfu, MemoryGiB, HeadroomGiB,
-                  Dp, Tp, Pp, Vpp, Cp, Sp, Zero, Offload, Recompute, MicroBatch, ColumnCount };
+                  Dp, Tp, Pp, Vpp, StageLayers, Cp, Sp, Zero, Offload, Recompute, MicroBatch, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     explicit SearchResultsModel(QObject* parent = nullptr);

@@ -2,6 +2,7 @@
 
 #include "app/cli/TextTable.h"
 #include "core/spec/Catalog.h"
+#include "core/spec/StageLayers.h"
 
 #include <algorithm>
 
@@ -109,6 +110,7 @@ std::string describePlan(const Plan& p)
 {
     std::string w = "dp " + s(p.dp) + " x tp " + s(p.tp) + " x pp " + s(p.pp) + " x cp " + s(p.cp);
     if (p.vpp > 1) w += ", vpp " + s(p.vpp);
+    if (!p.stageLayers.empty()) w += ", stage layers " + formatStageLayers(p.stageLayers);
     w += p.sp ? ", sp on" : ", sp off";
     w += ", zero " + s(p.zero);
     if (p.offload != Offload::None) {
@@ -158,14 +160,15 @@ std::string formatSearch(const Setup& st, const SearchOutcome& outcome, size_t t
             + " layouts considered. Try more GPUs, a larger --gpu, a shorter --seq or a smaller --global-batch.\n";
         return out;
     }
-    TextTable t({Col{"#", R}, Col{"pareto", L}, Col{"dp", R}, Col{"tp", R}, Col{"pp", R}, Col{"vpp", R}, Col{"cp", R},
-                 Col{"sp", L}, Col{"zero", R}, Col{"offload", L}, Col{"recompute", L}, Col{"mb", R},
+    TextTable t({Col{"#", R}, Col{"pareto", L}, Col{"dp", R}, Col{"tp", R}, Col{"pp", R}, Col{"vpp", R},
+                 Col{"stage layers", L}, Col{"cp", R}, Col{"sp", L}, Col{"zero", R}, Col{"offload", L}, Col{"recompute", L}, Col{"mb", R},
                  Col{"tokens/s", R}, Col{"TFLOPS/GPU", R}, Col{"MFU", R}, Col{"mem GiB", R}, Col{"headroom", R}});
     const size_t n = std::min(top, outcome.results.size());
     for (size_t i = 0; i < n; ++i) {
         const SearchResult& r = outcome.results[i];
         const Plan& p = r.plan;
-        t.addRow({s(int64_t(i + 1)), r.pareto ? "*" : "", s(p.dp), s(p.tp), s(p.pp), s(p.vpp), s(p.cp),
+        t.addRow({s(int64_t(i + 1)), r.pareto ? "*" : "", s(p.dp), s(p.tp), s(p.pp), s(p.vpp),
+                  p.stageLayers.empty() ? "even" : formatStageLayers(p.stageLayers), s(p.cp),
                   p.sp ? "on" : "off", s(p.zero), toString(p.offload), toString(p.recompute), s(p.microBatch),
                   withThousands(r.estimate.throughput.tokensPerS), fixed(r.estimate.throughput.tflopsPerGpu, 1),
                   percent(r.estimate.throughput.mfu), gib(r.estimate.memory.totalGiB), gib(r.headroomGiB)});

@@ -2,6 +2,7 @@
 
 #include "core/planner/EstimateCore.h"
 #include "core/planner/MemoryModel.h"
+#include "core/planner/StageBalance.h"
 
 #include <algorithm>
 
@@ -130,9 +131,16 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                         // (batch divisibility, offload needing ZeRO) depends only on the degrees:
                         // check once here and share the answer with every variant below.
                         p.zero = 0; p.offload = Offload::None; p.recompute = Recompute::None; p.microBatch = mbs.front();
+                        p.stageLayers.clear();
                         std::vector<std::string> planErrors = model.validate();
                         for (std::string& e : p.validate(model, &cluster)) planErrors.push_back(std::move(e));
                         if (!planErrors.empty() && !options.includeInvalid) continue;
+                        // Stages of equal time, once per layout (at its smallest micro-batch and
+                        // without recomputation; the split moves little with either): balancing a
+                        // split per plan would cost the search 3 x its time.
+                        const std::vector<int> balanced = options.balanceStages && planErrors.empty()
+                            ? balancedStageLayers(model, cluster, p, options.target, flash)
+                            : std::vector<int>{};
                         // ZeRO stages beyond 0 shard over dp: with dp = 1 they are the same plan.
                         for (int zero = 0; zero <= (dp > 1 ? 3 : 0); ++zero) {
                             for (Offload off : {Offload::None, Offload::Optimizer, Offload::OptimizerParams}) {
@@ -142,10 +150,16 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                                 for (Recompute rc : {Recompute::None, Recompute::Selective, Recompute::Full}) {
                                     for (int64_t mb : mbs) {
                                         p.zero = zero; p.offload = off; p.recompute = rc; p.microBatch = mb;
+                                        p.stageLayers = balanced;
                                         ++out.considered;
                                         // Memory only grows with the micro-batch: once one does not
-                                        // fit, no larger one will.
-                                        const double full = fullestStageGiB(model, p, options.target, flash);
+                                        // fit, no larger one will. A balanced split holds more layers
+                                        // on the first stage: where it does not fit, the even one may.
+                                        double full = fullestStageGiB(model, p, options.target, flash);
+                                        if (full > capacity && !p.stageLayers.empty()) {
+                                            p.stageLayers.clear();
+                                            full = fullestStageGiB(model, p, options.target, flash);
+                                        }
                                         if (full > capacity && !options.includeInvalid) break;
                                         SearchResult r;
                                         r.plan = p;

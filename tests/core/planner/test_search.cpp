@@ -81,6 +81,31 @@ private slots:
         QVERIFY(sawTp && sawPp && sawZero3 && sawRecompute);
     }
 
+    // Pipelines in the results take the stage layers that even their stages' time
+    // (StageBalance.h) where they fit: each such plan is at least as fast as its even twin, and
+    // with balanceStages off every split is even.
+    void pipelinesAreBalanced()
+    {
+        const ModelSpec m = model("gpt2-1.5b");
+        const ClusterSpec c = cluster("h100-sxm", 1);
+        SearchOptions o = options(Target::Meshwork, 64, 1024);
+        const SearchOutcome r = searchPlans(m, c, o);
+        int balanced = 0;
+        for (const SearchResult& x : r.results) {
+            if (x.plan.stageLayers.empty()) continue;
+            ++balanced;
+            QCOMPARE(int(x.plan.stageLayers.size()), x.plan.pp * x.plan.vpp);
+            QVERIFY(x.plan.validate(m, &c).empty());
+            Plan even = x.plan;
+            even.stageLayers.clear();
+            const Estimate e = estimate(m, c, even, Target::Meshwork);
+            QVERIFY(x.estimate.throughput.tokensPerS >= e.throughput.tokensPerS);
+        }
+        QVERIFY2(balanced > 0, "no pipeline in the results took an uneven split");
+        o.balanceStages = false;
+        for (const SearchResult& x : searchPlans(m, c, o).results) QVERIFY(x.plan.stageLayers.empty());
+    }
+
     void includeInvalid()
     {
         const ModelSpec m = model("llama2-7b");
