@@ -37,7 +37,7 @@ GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DMESHWORK_GUI=OFF -DMESHWORK_CUDA=ON \
   -DBUILD_TESTING=OFF -DMESHWORK_PYTHON="$(command -v "$PY")" > "$OUT/configure.log" 2>&1 \
   || { tail -30 "$OUT/configure.log"; exit 1; }
-cmake --build "$BUILD" --target meshwork-train -j "$(nproc)" > "$OUT/build.log" 2>&1 \
+cmake --build "$BUILD" --target meshwork-train meshwork-kernel-check -j "$(nproc)" > "$OUT/build.log" 2>&1 \
   || { grep -m20 -B2 -A8 'error' "$OUT/build.log"; exit 1; }
 TRAIN=$(find "$BUILD" -name meshwork-train -type f -perm -u+x | head -1)
 [ -n "$TRAIN" ] || { echo "meshwork-train was not built"; exit 1; }
@@ -281,6 +281,19 @@ pp_balance() {
     for s in $S; do bench "$M-pp2-${s/,/-}" 2 $A --pp 2 --global-batch $((MB * 8)) --stage-layers $s; done
   done
 }
+# SET=replica: one GPU, the runs the planner's meshwork target is validated against
+# (tests/core/planner/test_validation.cpp kReplicaRuns): GPT-2 124M at 8 and 16 x 1024 (16 with
+# each recomputation), llama-1b at 2 and 4 x 2048.
+replica() {
+  local G16="--model gpt2-124m --seq 1024 --micro-batch 16 --precision bf16"
+  local L4="--model llama-1b --seq 2048 --micro-batch 4 --precision bf16"
+  bench gpt2-1gpu 1 $G
+  bench llama-1gpu 1 $L
+  bench gpt2b16-1gpu 1 $G16
+  bench gpt2b16full-1gpu 1 $G16 --recompute full
+  bench gpt2b16selective-1gpu 1 $G16 --recompute selective
+  bench llamab4-1gpu 1 $L4
+}
 # SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
 # c10d's per-collective host work with its flight recorder off, and without recordStream.
 tp_host() {
@@ -299,7 +312,8 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     tp-host) tp_host ;;
     dp-sms) dp_sms ;;
     pp-balance) pp_balance ;;
-    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance or tp-host (got $set)"; exit 2 ;;
+    replica) replica ;;
+    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance, replica or tp-host (got $set)"; exit 2 ;;
   esac
 done
 echo "== meshwork-train ($STEPS steps each)"

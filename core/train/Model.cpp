@@ -1,5 +1,6 @@
 #include "core/train/Model.h"
 
+#include "core/train/Loss.h"
 #include "core/train/Recompute.h"
 #include "core/train/TrainError.h"
 
@@ -262,8 +263,7 @@ at::Tensor TransformerModel::loss(const at::Tensor& idx, const at::Tensor& targe
 {
     at::Tensor l = logits(idx);
     const int64_t V = l.size(-1);
-    // The softmax in fp32 whatever the matmul type (as llm.c and nanoGPT do).
-    return at::cross_entropy_loss(l.reshape({-1, V}).to(at::kFloat), targets.reshape({-1}));
+    return crossEntropy(l.reshape({-1, V}), targets.reshape({-1}));
 }
 
 } // namespace meshwork

@@ -1,0 +1,146 @@
+// meshwork-kernel-check: each kernel against its CPU reference on fresh random inputs, with the
+// tolerance stated beside it (ggml's test-backend-ops, llm.c's dev/cuda); the references against
+// ATen's own ops. --bench also times the kernels against the ATen ops they replace.
+//
+//   meshwork-kernel-check            # exit 0 when every comparison holds
+//   meshwork-kernel-check --bench    # and the times, on a CUDA device
+#include "kernels/CrossEntropy.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#ifdef MESHWORK_WITH_CUDA_KERNELS
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+using namespace meshwork::kernels;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const std::string& what)
+{
+    std::printf("%s  %s\n", ok ? "ok  " : "FAIL", what.c_str());
+    if (!ok) ++failures;
+}
+
+// The reference against ATen's cross-entropy on an fp32 copy of the logits and its autograd
+// gradient (the trainer's former loss): the loss to 1e-5 relative, the gradient to 1e-6 of the
+// largest.
+void referenceMatchesAten(int64_t rows, int64_t vocab)
+{
+    at::manual_seed(rows * 31 + vocab);
+    const at::Tensor logits = at::randn({rows, vocab}) * 3;
+    const at::Tensor targets = at::randint(vocab, {rows}, at::kLong);
+    at::Tensor rowLoss, dlogits;
+    crossEntropyForwardBackwardReference(logits, targets, 1.0 / double(rows), rowLoss, dlogits);
+    at::Tensor x = logits.clone().requires_grad_(true);
+    at::Tensor loss = at::cross_entropy_loss(x, targets);
+    loss.backward();
+    const double lossError = std::abs(rowLoss.mean().item<double>() - loss.item<double>()) / std::abs(loss.item<double>());
+    const double gradError = (dlogits - x.grad()).abs().max().item<double>() / x.grad().abs().max().item<double>();
+    char what[160];
+    std::snprintf(what, sizeof what, "reference [%lld, %lld]: loss %.2e, gradient %.2e from ATen's (1e-5, 1e-6 allowed)",
+                  (long long)rows, (long long)vocab, lossError, gradError);
+    expect(lossError <= 1e-5 && gradError <= 1e-6, what);
+}
+
+#ifdef MESHWORK_WITH_CUDA_KERNELS
+// The largest |a - b| beyond atol + rtol |b|, as a multiple of that allowance (<= 1 passes).
+double worstRatio(const at::Tensor& a, const at::Tensor& b, double atol, double rtol)
+{
+    const at::Tensor x = a.to(at::kDouble).cpu(), y = b.to(at::kDouble).cpu();
+    return ((x - y).abs() / (atol + rtol * y.abs())).max().item<double>();
+}
+
+// The kernel against the reference on the same inputs: per-row losses to 2e-5 relative (fp32
+// sums in another order), the gradient within one rounding of its type (bf16 2^-8, fp16 2^-11,
+// fp32 1e-5 of the value) plus 1e-3 of the scale for the sums' order.
+void kernelMatchesReference(int64_t rows, int64_t vocab, at::ScalarType type, bool offsetView)
+{
+    at::manual_seed(rows * 7 + vocab);
+    const auto cuda = at::TensorOptions().device(at::kCUDA);
+    at::Tensor logits = (at::randn({rows, vocab + (offsetView ? 1 : 0)}, cuda) * 3).to(type);
+    if (offsetView) logits = logits.narrow(1, 1, vocab); // not contiguous: the launcher copies
+    const at::Tensor targets = at::randint(vocab, {rows}, cuda.dtype(at::kLong));
+    const double scale = 1.0 / double(rows);
+    at::Tensor loss, grad, refLoss, refGrad;
+    crossEntropyForwardBackward(logits, targets, scale, loss, grad);
+    crossEntropyForwardBackwardReference(logits, targets, scale, refLoss, refGrad);
+    const double rounding = type == at::kBFloat16 ? 1.0 / 256 : type == at::kHalf ? 1.0 / 2048 : 1e-5;
+    const double lossRatio = worstRatio(loss, refLoss, 1e-6, 2e-5);
+    const double gradRatio = worstRatio(grad, refGrad, 1e-3 * scale * (type == at::kFloat ? 1e-2 : 1), rounding);
+    char what[200];
+    std::snprintf(what, sizeof what, "kernel %s [%lld, %lld]%s: loss %.2f, gradient %.2f of the tolerance",
+                  c10::toString(type), (long long)rows, (long long)vocab, offsetView ? " (strided)" : "", lossRatio,
+                  gradRatio);
+    expect(lossRatio <= 1 && gradRatio <= 1, what);
+}
+
+double millis(const std::function<void()>& f, int reps)
+{
+    f();
+    c10::cuda::device_synchronize();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    c10::cuda::device_synchronize();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+}
+
+// The loss and gradient the trainer used before: ATen's cross-entropy on an fp32 copy, its
+// backward, the gradient cast back; against the kernel and the gradient scaled by the loss's.
+void bench(int64_t rows, int64_t vocab, const char* name)
+{
+    const auto cuda = at::TensorOptions().device(at::kCUDA);
+    const at::Tensor logits = (at::randn({rows, vocab}, cuda) * 3).to(at::kBFloat16);
+    const at::Tensor targets = at::randint(vocab, {rows}, cuda.dtype(at::kLong));
+    const double aten = millis([&] {
+        at::Tensor x = logits.detach().requires_grad_(true);
+        at::cross_entropy_loss(x.to(at::kFloat), targets).backward();
+    }, 10);
+    const double fused = millis([&] {
+        at::Tensor loss, grad;
+        crossEntropyForwardBackward(logits, targets, 1.0 / double(rows), loss, grad);
+        loss.mean();
+        grad.mul_(at::ones({}, cuda));
+    }, 10);
+    std::printf("bench %s [%lld, %lld] bf16: ATen cross-entropy + backward %.2f ms, kernel + gradient scale %.2f ms "
+                "(%.1fx)\n", name, (long long)rows, (long long)vocab, aten, fused, aten / fused);
+}
+#endif
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const bool benchToo = argc > 1 && std::strcmp(argv[1], "--bench") == 0;
+    for (auto [rows, vocab] : {std::pair<int64_t, int64_t>{64, 256}, {33, 1000}, {8, 50304}, {5, 50257}})
+        referenceMatchesAten(rows, vocab);
+#ifdef MESHWORK_WITH_CUDA_KERNELS
+    if (at::hasCUDA() && c10::cuda::device_count() > 0) {
+        for (at::ScalarType type : {at::kBFloat16, at::kHalf, at::kFloat}) {
+            kernelMatchesReference(64, 256, type, false);
+            kernelMatchesReference(33, 1001, type, false); // no 16-byte loads
+            kernelMatchesReference(16, 50304, type, false);
+            kernelMatchesReference(7, 128256, type, true);
+        }
+        kernelMatchesReference(4096, 50304, at::kBFloat16, false);
+        if (benchToo) {
+            bench(8192, 50304, "GPT-2 124M, 8 x 1024 tokens");
+            bench(4096, 128256, "llama-1b, 2 x 2048 tokens");
+        }
+    } else {
+        std::printf("no CUDA device: the kernels were not run\n");
+    }
+#else
+    if (benchToo) std::printf("a CPU build: no kernels to time\n");
+#endif
+    std::printf("%s\n", failures ? "FAILED" : "all passed");
+    return failures ? 1 : 0;
+}
