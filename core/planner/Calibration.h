@@ -49,11 +49,19 @@ inline constexpr double kFfnElementsPerLayer = 3.0;
 inline constexpr double kBackwardMemoryRatio = 2.0;
 // Our trainer (target meshwork) runs eager LibTorch: unfused bias adds, autocast casts,
 // separate elementwise kernels and launch gaps. Its forward/backward kernel time is the
-// model's divided by this factor. Set from meshwork-train itself on one H200 (GPT-2 124M,
-// B8 x T1024: 288k tokens/s, scripts/gpu_dist_bench.sh) and checked on LLaMA-1B B2 x T2048
-// (41.0k, within 1%); a PyTorch replica of the model (tests/bench/eager_reference.py) runs
-// 6-8% faster than this figure predicts (docs/validation.md).
-inline constexpr double kEagerEfficiency = 0.67;
+// model's divided by this factor. Fitted to meshwork-train's six one-GPU runs on an H200
+// (docs/validation.md, 2026-11-28, with the fused cross-entropy kernel): GPT-2 124M at 8 and
+// 16 x 1024 (16 with each recomputation) and LLaMA-1B at 2 and 4 x 2048, every one within 10%
+// (the model is too slow for GPT-2 at 16 x 1024 and too fast for LLaMA-1B at 2 x 2048: real
+// per-token cost falls faster with the batch than the GEMM efficiencies say).
+inline constexpr double kEagerEfficiency = 0.81;
+// The loss over the logits in our trainer, as bytes per 16-bit logit streamed at kHbmEfficiency
+// (no eager factor on top), fitted on one H200 to `meshwork-kernel-check --bench` for GPT-2's
+// 8192 x 50304 logits: the fused kernel and its in-place scale 2.16 ms (the whole model,
+// kernels/cross_entropy.cu), ATen's cross-entropy on an fp32 copy with its backward 5.41 ms (the
+// last stage of a pipeline without tp). An fp32 logit costs twice the fused kernel's.
+inline constexpr double kFusedLossBytesPerLogit = 18.0;
+inline constexpr double kAtenLossBytesPerLogit = 44.0;
 
 // --- communication -------------------------------------------------------------------------
 // NCCL ring collectives reach this fraction of the link's datasheet bandwidth (nccl-tests

@@ -3,6 +3,7 @@
 #include "core/planner/EstimateCore.h"
 #include "core/planner/MemoryModel.h"
 #include "core/planner/StageBalance.h"
+#include "core/planner/TimeModel.h"
 
 #include <algorithm>
 
@@ -136,11 +137,21 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                         for (std::string& e : p.validate(model, &cluster)) planErrors.push_back(std::move(e));
                         if (!planErrors.empty() && !options.includeInvalid) continue;
                         // Stages of equal time, once per layout (at its smallest micro-batch and
-                        // without recomputation; the split moves little with either): balancing a
-                        // split per plan would cost the search 3 x its time.
-                        const std::vector<int> balanced = options.balanceStages && planErrors.empty()
-                            ? balancedStageLayers(model, cluster, p, options.target, flash)
-                            : std::vector<int>{};
+                        // without recomputation): each plan below keeps it where it fits and is
+                        // faster than the even split, which the micro-batch, recomputation and
+                        // the fuller first stage's data-parallel traffic can undo.
+                        // Layouts whose slowest rank it makes less than 3% faster stay even: the
+                        // search then estimates their plans once (large models, whose head is a
+                        // small share of a stage, mostly).
+                        std::vector<int> balanced;
+                        if (options.balanceStages && planErrors.empty() && pp > 1) {
+                            Plan b = p;
+                            b.stageLayers = balancedStageLayers(model, cluster, p, options.target, flash);
+                            const StageCost cost = stageCost(model, cluster, p, options.target, flash);
+                            if (!b.stageLayers.empty()
+                                && slowestStageSeconds(model, cost, b) < 0.97 * slowestStageSeconds(model, cost, p))
+                                balanced = b.stageLayers;
+                        }
                         // ZeRO stages beyond 0 shard over dp: with dp = 1 they are the same plan.
                         for (int zero = 0; zero <= (dp > 1 ? 3 : 0); ++zero) {
                             for (Offload off : {Offload::None, Offload::Optimizer, Offload::OptimizerParams}) {
@@ -165,6 +176,16 @@ SearchOutcome searchPlans(const ModelSpec& model, const ClusterSpec& cluster, co
                                         r.plan = p;
                                         r.estimate.errors = planErrors;
                                         computeEstimate(model, cluster, p, options.target, flash, r.estimate);
+                                        if (!p.stageLayers.empty()) {
+                                            SearchResult even;
+                                            even.plan = p;
+                                            even.plan.stageLayers.clear();
+                                            even.estimate.errors = planErrors;
+                                            computeEstimate(model, cluster, even.plan, options.target, flash, even.estimate);
+                                            if (even.estimate.throughput.tokensPerS >= r.estimate.throughput.tokensPerS
+                                                || (!r.estimate.valid && even.estimate.valid))
+                                                r = std::move(even);
+                                        }
                                         if (!r.estimate.valid && !options.includeInvalid) continue;
                                         r.headroomGiB = capacity - r.estimate.memory.totalGiB;
                                         out.results.push_back(std::move(r));

@@ -18,7 +18,7 @@ struct SearchOptions {
     bool includeOffload = true;
     bool includeInvalid = false;    // keep plans that do not fit (marked), for display
     // Pipelines take the layers per stage that even the stages' time (StageBalance.h), where
-    // that split fits in memory; otherwise L / (pp vpp) each.
+    // that split fits in memory and is faster; otherwise L / (pp vpp) each.
     bool balanceStages = true;
     // Called now and then with progress in [0, 1]; return false to cancel.
     std::function<bool(double)> progress;

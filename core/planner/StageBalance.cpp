@@ -13,9 +13,11 @@ namespace meshwork {
 
 namespace {
 
-double virtualStageSeconds(const StageCost& c, int64_t layers, int v, int stages)
+// Seconds per micro-batch of pipeline rank r with n layers over all its chunks: the time model's
+// pace (TimeModel.cpp takes the slowest rank).
+double rankSeconds(const StageCost& c, int64_t layers, int r, int pp)
 {
-    return double(layers) * c.perLayer + (v == 0 ? c.embedding : 0) + (v == stages - 1 ? c.head : 0);
+    return double(layers) * c.perLayer + (r == 0 ? c.embedding : 0) + (r == pp - 1 ? c.head : 0);
 }
 
 std::string ms(double s)
@@ -30,28 +32,36 @@ std::string ms(double s)
 std::vector<int> balancedStageLayers(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                                      Target target, bool flash)
 {
-    const int stages = std::max(plan.pp, 1) * std::max(plan.vpp, 1);
-    if (plan.pp <= 1 || model.layers < stages) return {};
+    const int pp = std::max(plan.pp, 1), vpp = std::max(plan.vpp, 1), stages = pp * vpp;
+    if (pp <= 1 || model.layers < stages) return {};
     const StageCost c = stageCost(model, cluster, plan, target, flash);
-    std::vector<int> layers(size_t(stages), 1);
+    // Layers per rank, a layer per chunk at least, then each further layer to the rank that is
+    // fastest with it (identical items onto machines with fixed offsets: greedy is optimal).
+    std::vector<int64_t> rank(size_t(pp), vpp);
     for (int64_t left = model.layers - stages; left > 0; --left) {
         int best = 0;
         double bestTime = 0;
-        for (int v = 0; v < stages; ++v) {
-            const double t = virtualStageSeconds(c, layers[size_t(v)] + 1, v, stages);
-            if (v == 0 || t < bestTime) { best = v; bestTime = t; }
+        for (int r = 0; r < pp; ++r) {
+            const double t = rankSeconds(c, rank[size_t(r)] + 1, r, pp);
+            if (r == 0 || t < bestTime) { best = r; bestTime = t; }
         }
-        ++layers[size_t(best)];
+        ++rank[size_t(best)];
     }
+    // A rank's layers over its chunks (virtual stage c pp + r) as evenly as they go, the earlier
+    // chunks taking the rest: the last rank's last chunk, which holds the head, the fewest.
+    std::vector<int> layers(static_cast<size_t>(stages));
+    for (int r = 0; r < pp; ++r)
+        for (int ch = 0; ch < vpp; ++ch)
+            layers[size_t(ch * pp + r)] = int(rank[size_t(r)] / vpp + (ch < rank[size_t(r)] % vpp ? 1 : 0));
     return layers;
 }
 
 double slowestStageSeconds(const ModelSpec& model, const StageCost& cost, const Plan& plan)
 {
-    const int stages = std::max(plan.pp, 1) * std::max(plan.vpp, 1);
+    const int pp = std::max(plan.pp, 1);
     double slowest = 0;
-    for (int v = 0; v < stages; ++v)
-        slowest = std::max(slowest, virtualStageSeconds(cost, layersOfVirtualStage(plan, model.layers, v), v, stages));
+    for (int r = 0; r < pp; ++r)
+        slowest = std::max(slowest, rankSeconds(cost, layersOfPipelineRank(plan, model.layers, r), r, pp));
     return slowest;
 }
 
@@ -64,10 +74,9 @@ std::optional<std::string> stageBalanceHint(const ModelSpec& model, const Cluste
     const StageCost c = stageCost(model, cluster, plan, target, flash);
     const double now = slowestStageSeconds(model, c, plan), then = slowestStageSeconds(model, c, balanced);
     if (!(now > 0) || then > 0.95 * now) return std::nullopt;
-    const int stages = plan.pp * std::max(plan.vpp, 1);
     double fastest = now;
-    for (int v = 0; v < stages; ++v)
-        fastest = std::min(fastest, virtualStageSeconds(c, layersOfVirtualStage(plan, model.layers, v), v, stages));
+    for (int r = 0; r < plan.pp; ++r)
+        fastest = std::min(fastest, rankSeconds(c, layersOfPipelineRank(plan, model.layers, r), r, plan.pp));
     const int longer = int(std::lround(100 * (now / fastest - 1)));
     const int faster = int(std::lround(100 * (1 - then / now)));
     return "pipeline stages are uneven: the slowest takes " + std::to_string(longer)

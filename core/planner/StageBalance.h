@@ -15,13 +15,14 @@
 namespace meshwork {
 
 // The layers of each virtual stage (pp x vpp values, Plan::stageLayers) that make the slowest
-// virtual stage's time per micro-batch (the time model's StageCost) the least: every stage
-// gets one layer, then each further layer goes to the stage that is fastest with it. Ties go to
-// the earlier stage. Empty for pp = 1 or a model with fewer layers than virtual stages.
+// pipeline rank's time per micro-batch (its chunks together, the time model's StageCost and
+// pace) the least: every chunk gets one layer, each further layer goes to the rank that is
+// fastest with it (ties to the earlier rank), and a rank's layers spread over its chunks as
+// evenly as they go. Empty for pp = 1 or a model with fewer layers than virtual stages.
 std::vector<int> balancedStageLayers(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                                      Target target, bool flash);
 
-// The slowest virtual stage's seconds per micro-batch under the plan's split.
+// The slowest pipeline rank's seconds per micro-batch (all its chunks) under the plan's split.
 double slowestStageSeconds(const ModelSpec& model, const StageCost& cost, const Plan& plan);
 
 // A hint when balancing would make the slowest stage at least 5% faster: "pipeline stages are

@@ -122,11 +122,15 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
                            + w.T * F / w.t * calib::kFfnElementsPerLayer * w.e) / w.hbm;
     out.memoryBound = L * memFwd * (1 + calib::kBackwardMemoryRatio);
     // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
-    // gradient, write the 16-bit gradient: ~16 B per logit. Our trainer's whole model (tp = pp =
-    // 1) on a GPU takes the fused kernel (kernels/cross_entropy.cu): the logits read twice, the
-    // gradient written, then scaled in place in the backward: 5 x the logits' type.
-    const bool fusedLoss = target == Target::Meshwork && w.t <= 1 && plan.pp <= 1;
-    unit.headMemory = w.T * V / w.t * (fusedLoss ? 5 * w.e : 16) / w.hbm;
+    // gradient, write the 16-bit gradient: ~16 B per logit. Our trainer (Calibration.h): the
+    // whole model (tp = pp = 1) takes the fused kernel (kernels/cross_entropy.cu), a pipeline's
+    // last stage without tp ATen's cross-entropy on an fp32 copy (the eager factor below is
+    // already in both figures).
+    double lossBytes = 16;
+    if (target == Target::Meshwork && w.t <= 1)
+        lossBytes = (plan.pp <= 1 ? calib::kFusedLossBytesPerLogit * w.e / 2 : calib::kAtenLossBytesPerLogit)
+                    * calib::kEagerEfficiency;
+    unit.headMemory = w.T * V / w.t * lossBytes / w.hbm;
 
     // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,
     // two backward per layer, of T x C activations (Narayanan et al. 2021 Section 3.2).

@@ -3,6 +3,7 @@
 #include "PlannerFixtures.h"
 
 #include "core/planner/Search.h"
+#include "core/spec/StageLayers.h"
 
 using namespace meshwork;
 using namespace meshwork::fixtures;
@@ -99,7 +100,12 @@ private slots:
             Plan even = x.plan;
             even.stageLayers.clear();
             const Estimate e = estimate(m, c, even, Target::Meshwork);
-            QVERIFY(x.estimate.throughput.tokensPerS >= e.throughput.tokensPerS);
+            QVERIFY2(x.estimate.throughput.tokensPerS >= e.throughput.tokensPerS,
+                     qPrintable(QString("pp %1 vpp %2 dp %3 tp %4 zero %5 mb %6 recompute %7 split %8: %9 against even %10")
+                                    .arg(x.plan.pp).arg(x.plan.vpp).arg(x.plan.dp).arg(x.plan.tp).arg(x.plan.zero)
+                                    .arg(x.plan.microBatch).arg(toString(x.plan.recompute))
+                                    .arg(QString::fromStdString(formatStageLayers(x.plan.stageLayers)))
+                                    .arg(x.estimate.throughput.tokensPerS).arg(e.throughput.tokensPerS)));
         }
         QVERIFY2(balanced > 0, "no pipeline in the results took an uneven split");
         o.balanceStages = false;

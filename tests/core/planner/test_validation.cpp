@@ -129,13 +129,9 @@ void tableRow(std::ostringstream& o, const Row& r)
 }
 
 // The meshwork target against our trainer: meshwork-train itself on one NVIDIA H200
-// (scripts/gpu_dist_bench.sh, device run of 2026-11-27 21:40 UTC: median tokens/s after 3 of 12
-// steps, the allocator's peak), and tests/bench/eager_reference.py, a PyTorch replica of
-// core/train/Model.cpp (fp32 parameters, bf16 autocast, SDPA causal attention, fp32
-// cross-entropy, fused AdamW) on the same kind of card (device run of 2026-11-27 18:00 UTC:
-// tokens/s over 20 steps after 5 warm-up steps, torch.cuda.max_memory_allocated). Memory is
-// compared as the allocator counts it: the planner's total less the CUDA context and the
-// fragmentation reserve (StageMemory::allocated()).
+// (scripts/gpu_dist_bench.sh SET=replica at 992a9fd, docs/bench/gpu-h200x2-pp-balance.txt call 6:
+// median tokens/s after 3 of 20 steps, the allocator's peak). Memory is compared as the allocator counts it: the planner's total less the
+// CUDA context and the fragmentation reserve (StageMemory::allocated()).
 struct ReplicaRun {
     const char* source;
     const char* model;
@@ -147,12 +143,12 @@ struct ReplicaRun {
 };
 
 const ReplicaRun kReplicaRuns[] = {
-    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 288352, 9.33},
-    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 40978, 33.21},
-    {"PyTorch replica", "gpt2-124m", 16, 1024, Recompute::None, 324312, 16.52},
-    {"PyTorch replica", "gpt2-124m", 16, 1024, Recompute::Full, 257023, 11.84},
-    {"PyTorch replica", "gpt2-124m", 16, 1024, Recompute::Selective, 314584, 16.51},
-    {"PyTorch replica", "llama-1b", 4, 2048, Recompute::None, 46585, 45.63},
+    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 346084, 6.26},
+    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 44571, 29.29},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::None, 395319, 10.37},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Full, 325109, 5.86},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Selective, 387102, 10.36},
+    {"meshwork-train", "llama-1b", 4, 2048, Recompute::None, 50514, 37.80},
 };
 
 Estimate replicaEstimate(const ReplicaRun& r)
@@ -211,7 +207,7 @@ std::string constants()
     o << "| TP overlap | " << kTpOverlap << " | Megatron's tensor-parallel all-reduces sit on the critical path |\n";
     o << "| eager efficiency (meshwork target only) | " << kEagerEfficiency
       << " | eager LibTorch kernels (unfused bias adds, autocast casts, launch gaps) against the fused kernels above; "
-         "set from one run of meshwork-train below, checked on the others |\n";
+         "fitted to the six runs of meshwork-train below together |\n";
     o << "| memory | CUDA context " << kCudaContextGiB << " GiB, NCCL " << kNcclGiBPerGroup
       << " GiB per communicator, allocator reserve " << kAllocatorReserveFraction * 100
       << "% | context and workspaces as nvidia-smi shows them; caching-allocator fragmentation |\n";
@@ -257,13 +253,14 @@ std::string markdown(const std::vector<Row>& rows, double median, double maxErr)
       << "measured 163 against 126 TFLOP/s; the megatron target models the latter framework, so these rows show the "
       << "size of a framework difference rather than test the model.\n";
     o << "\n## The meshwork target against our trainer\n\n"
-      << "`meshwork-train` itself on one NVIDIA H200 (`scripts/gpu_dist_bench.sh`), and "
-         "`tests/bench/eager_reference.py`, a PyTorch replica of `core/train/Model.cpp` (fp32 parameters, bf16 "
-         "autocast, SDPA causal attention, fp32 cross-entropy, fused AdamW) on the same kind of card; the planner's "
-         "meshwork target estimates the same runs. Memory as the allocator counts it (the planner's total less the "
-         "0.5 GiB CUDA context and the fragmentation reserve, against the allocator's peak). The first row set the "
-         "eager-efficiency constant; the others check it. The replica runs 6-8% faster than our trainer on the same "
-         "work: what is left to win in the C++ step. Distributed layouts: `docs/bench/`.\n\n"
+      << "`meshwork-train` itself on one NVIDIA H200 (`SET=replica scripts/gpu_dist_bench.sh`, 2026-11-28, with "
+         "the fused cross-entropy kernel); the planner's meshwork target estimates the same runs. Memory as the "
+         "allocator counts it (the planner's total less the 0.5 GiB CUDA context and the fragmentation reserve, "
+         "against the allocator's peak). The six rows set the eager-efficiency constant together. Until that "
+         "kernel, `tests/bench/eager_reference.py`, a PyTorch replica of `core/train/Model.cpp`, checked the same "
+         "target; its cross-entropy on an fp32 copy of the logits is no longer our trainer's (PyTorch eager, "
+         "GPT-2 at 8 x 1024 on the same card in the same call: 313,418 tokens/s against meshwork-train's "
+         "346,084). Distributed layouts: `docs/bench/`.\n\n"
       << replicaTable();
     o << "\n## Global constants (core/planner/Calibration.h)\n\n"
       << "The same constants serve every row, model and GPU; there are no per-row factors. They were set from the "
@@ -282,7 +279,7 @@ std::string markdown(const std::vector<Row>& rows, double median, double maxErr)
          "per rank on 16,384 GPUs selective recomputation just fits, and the prediction is the least certain of the "
          "table.\n"
       << "- The published rows use the megatron target. The meshwork target mirrors our own trainer; above it is checked "
-         "against `meshwork-train` and a PyTorch replica of its model, and every run of `meshwork-train` carries the "
+         "against `meshwork-train`, and every run of `meshwork-train` carries the "
          "estimate for its plan (run_start's `predicted`), which lands beside the measurement in the run store.\n";
     return o.str();
 }
