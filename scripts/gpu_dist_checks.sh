@@ -41,6 +41,11 @@ ranks() {
 
 ranks single 1
 MESHWORK_UNFUSED_ADAMW=1 ranks single-unfused-adamw 1
+# The fused cross-entropy kernel against ATen's cross-entropy, in each precision (fp16 with its
+# loss scale in the kernel's backward): the same losses to the precision's noise.
+MESHWORK_UNFUSED_LOSS=1 ranks single-unfused-loss 1
+ranks single-fp32 1 --precision fp32
+MESHWORK_UNFUSED_LOSS=1 ranks single-fp32-unfused-loss 1 --precision fp32
 ranks dp2 2 --dp 2
 ranks zero1-dp2 2 --dp 2 --zero 1
 ranks zero2-dp2 2 --dp 2 --zero 2
@@ -74,6 +79,7 @@ ranks zero3-dp2-bf16reduce 2 --dp 2 --zero 3 --grad-reduce bf16
 # fp16 with dynamic loss scaling (LossScale.h) in each kind of loop: the losses must follow the
 # bf16 runs' and no step may fail.
 ranks fp16-single 1 --precision fp16 --global-batch 8
+MESHWORK_UNFUSED_LOSS=1 ranks fp16-single-unfused-loss 1 --precision fp16 --global-batch 8
 ranks fp16-dp2 2 --dp 2 --precision fp16
 ranks fp16-zero2-dp2 2 --dp 2 --zero 2 --precision fp16
 # ZeRO-2 keeps its shard's gradients alone and reduces after each of the 4 micro-batches; ZeRO-1
@@ -111,6 +117,10 @@ for d in sorted(os.listdir(out)):
     err = next((e.get("message", "")[:150] for e in ev if e.get("event") == "error"), "")
     rc = open(os.path.join(out, d, "rc")).read().strip() if os.path.exists(os.path.join(out, d, "rc")) else "?"
     note = err
+    if d.endswith("-unfused-loss") and steps:
+        fused = {e["step"]: e["loss"] for e in load(d[: -len("-unfused-loss")]) if e.get("event") == "step"}
+        diffs = [abs(e["loss"] - fused[e["step"]]) / abs(e["loss"]) for e in steps if e["step"] in fused]
+        note = f"max relative |loss - fused kernel's| {max(diffs):.2e} over {len(diffs)} steps" if diffs else "no fused run"
     if d == "ckpt-resumed" and steps:
         diffs = [abs(e["loss"] - ref[e["step"]]) for e in steps if e["step"] in ref]
         note = f"first step {steps[0]['step']}; max |loss - straight zero1-dp2| {max(diffs):.2e}" if diffs else "no overlap"

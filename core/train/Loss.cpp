@@ -5,6 +5,9 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace meshwork {
 
 namespace {
@@ -34,7 +37,16 @@ struct FusedCrossEntropy : torch::autograd::Function<FusedCrossEntropy> {
 
 } // namespace
 
-bool crossEntropyFused(const at::Tensor& logits) { return kernels::crossEntropyKernelRuns(logits); }
+bool crossEntropyFused(const at::Tensor& logits)
+{
+    // MESHWORK_UNFUSED_LOSS=1: ATen's cross-entropy on a GPU too, to compare the two
+    // (scripts/gpu_dist_checks.sh), as MESHWORK_UNFUSED_ADAMW does for the optimizer.
+    static const bool unfused = [] {
+        const char* v = std::getenv("MESHWORK_UNFUSED_LOSS");
+        return v && std::string(v) == "1";
+    }();
+    return !unfused && kernels::crossEntropyKernelRuns(logits);
+}
 
 at::Tensor crossEntropy(const at::Tensor& logits, const at::Tensor& targets)
 {
