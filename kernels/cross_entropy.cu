@@ -1,12 +1,14 @@
-// Cross-entropy of each row of logits against its target, and the gradient of the mean over the
-// rows, in one kernel (llm.c's fused_classifier): a block per row reads the row once for its
-// maximum and sum of exponentials together (the online softmax of Milakov & Gimelshein 2018),
-// then again, from L2, to write
-//     loss[r]     = log sum_v exp(x_v) - x_target
-//     dlogits[r]  = (softmax(x) - onehot(target)) * scale        (scale = 1 / rows for the mean)
-// in the logits' type. The softmax is computed in fp32 whatever the logits' type, as PyTorch's
-// cross-entropy on an fp32 copy of them computes it, without the copy, the log-probabilities
-// and their gradient in memory (12 bytes per logit, 2 x the logits' size here).
+// Cross-entropy of each row of logits against its target, and its gradient, in two kernels that
+// each read the logits once: the forward a block per row, the maximum and the sum of exponentials
+// in one pass (the online softmax of Milakov & Gimelshein 2018), writing
+//     loss[r] = lse[r] - x_target,   lse[r] = log sum_v exp(x_v)
+// and the backward, from the logits and lse alone,
+//     dlogits[r] = (exp(x - lse[r]) - onehot(target)) * g * scale      (g: the loss's gradient)
+// in the logits' type. The softmax is in fp32 whatever the logits' type, as PyTorch's
+// cross-entropy on an fp32 copy computes it, without the copy, the log-probabilities and their
+// gradient in memory (12 bytes a logit there; the logits and their gradient here). g multiplies
+// before the gradient is rounded: fp16's loss scale keeps small gradients from flushing to zero
+// (llm.c's fused classifier writes the gradient in the forward, for a loss gradient of 1).
 #include "kernels/CrossEntropyLaunch.h"
 
 #include <cuda_bf16.h>
@@ -55,28 +57,9 @@ template <typename T> struct alignas(16) Pack {
     T v[kSize];
 };
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) crossEntropyForwardBackwardKernel(
-    const T* __restrict__ logits, const int64_t* __restrict__ targets, float* __restrict__ rowLoss,
-    T* __restrict__ dlogits, int64_t vocab, float scale, bool packed)
+// The row's (max, sum of exp) reduced over the block; every thread gets log sum exp.
+__device__ __forceinline__ float blockLogSumExp(float m, float s)
 {
-    const int64_t row = blockIdx.x;
-    const T* x = logits + row * vocab;
-    T* d = dlogits + row * vocab;
-    constexpr int P = Pack<T>::kSize;
-
-    float m = -INFINITY, s = 0.f;
-    if (packed) {
-        const Pack<T>* xp = reinterpret_cast<const Pack<T>*>(x);
-        for (int64_t i = threadIdx.x; i < vocab / P; i += kThreads) {
-            const Pack<T> p = xp[i];
-#pragma unroll
-            for (int k = 0; k < P; ++k) accumulate(m, s, toFloat(p.v[k]));
-        }
-    } else {
-        for (int64_t i = threadIdx.x; i < vocab; i += kThreads) accumulate(m, s, toFloat(x[i]));
-    }
-    // Block reduction: within each warp by shuffles, then the warps' results through shared memory.
     for (int off = 16; off > 0; off >>= 1) {
         const float m2 = __shfl_xor_sync(0xffffffffu, m, off);
         const float s2 = __shfl_xor_sync(0xffffffffu, s, off);
@@ -98,10 +81,51 @@ __global__ void __launch_bounds__(kThreads) crossEntropyForwardBackwardKernel(
         if (lane == 0) lseShared = m + logf(s);
     }
     __syncthreads();
-    const float lse = lseShared;
-    const int64_t target = targets[row];
-    if (threadIdx.x == 0) rowLoss[row] = lse - toFloat(x[target]);
+    return lseShared;
+}
 
+template <typename T>
+__global__ void __launch_bounds__(kThreads) crossEntropyForwardKernel(const T* __restrict__ logits,
+                                                                      const int64_t* __restrict__ targets,
+                                                                      float* __restrict__ rowLoss,
+                                                                      float* __restrict__ lseOut, int64_t vocab,
+                                                                      bool packed)
+{
+    const int64_t row = blockIdx.x;
+    const T* x = logits + row * vocab;
+    constexpr int P = Pack<T>::kSize;
+    float m = -INFINITY, s = 0.f;
+    if (packed) {
+        const Pack<T>* xp = reinterpret_cast<const Pack<T>*>(x);
+        for (int64_t i = threadIdx.x; i < vocab / P; i += kThreads) {
+            const Pack<T> p = xp[i];
+#pragma unroll
+            for (int k = 0; k < P; ++k) accumulate(m, s, toFloat(p.v[k]));
+        }
+    } else {
+        for (int64_t i = threadIdx.x; i < vocab; i += kThreads) accumulate(m, s, toFloat(x[i]));
+    }
+    const float lse = blockLogSumExp(m, s);
+    if (threadIdx.x == 0) {
+        lseOut[row] = lse;
+        rowLoss[row] = lse - toFloat(x[targets[row]]);
+    }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads) crossEntropyBackwardKernel(const T* __restrict__ logits,
+                                                                       const int64_t* __restrict__ targets,
+                                                                       const float* __restrict__ lseIn,
+                                                                       const float* __restrict__ gradOut, float scale,
+                                                                       T* __restrict__ dlogits, int64_t vocab,
+                                                                       bool packed)
+{
+    const int64_t row = blockIdx.x;
+    const T* x = logits + row * vocab;
+    T* d = dlogits + row * vocab;
+    const float lse = lseIn[row], g = gradOut[0] * scale;
+    const int64_t target = targets[row];
+    constexpr int P = Pack<T>::kSize;
     if (packed) {
         const Pack<T>* xp = reinterpret_cast<const Pack<T>*>(x);
         Pack<T>* dp = reinterpret_cast<Pack<T>*>(d);
@@ -109,43 +133,67 @@ __global__ void __launch_bounds__(kThreads) crossEntropyForwardBackwardKernel(
             const Pack<T> p = xp[i];
             Pack<T> out;
 #pragma unroll
-            for (int k = 0; k < P; ++k) {
-                const float prob = __expf(toFloat(p.v[k]) - lse);
-                out.v[k] = fromFloat<T>((prob - (i * P + k == target ? 1.f : 0.f)) * scale);
-            }
+            for (int k = 0; k < P; ++k)
+                out.v[k] = fromFloat<T>((__expf(toFloat(p.v[k]) - lse) - (i * P + k == target ? 1.f : 0.f)) * g);
             dp[i] = out;
         }
     } else {
-        for (int64_t i = threadIdx.x; i < vocab; i += kThreads) {
-            const float prob = __expf(toFloat(x[i]) - lse);
-            d[i] = fromFloat<T>((prob - (i == target ? 1.f : 0.f)) * scale);
-        }
+        for (int64_t i = threadIdx.x; i < vocab; i += kThreads)
+            d[i] = fromFloat<T>((__expf(toFloat(x[i]) - lse) - (i == target ? 1.f : 0.f)) * g);
     }
 }
 
-template <typename T>
-int launch(const void* logits, const int64_t* targets, float* rowLoss, void* dlogits, int64_t rows, int64_t vocab,
-           float scale, cudaStream_t stream)
+// 16-byte loads when every row starts on a 16-byte boundary.
+template <typename T> bool packable(const void* a, const void* b, int64_t vocab)
 {
-    // 16-byte loads when every row starts on a 16-byte boundary.
-    const bool packed = vocab % Pack<T>::kSize == 0 && reinterpret_cast<uintptr_t>(logits) % 16 == 0
-                        && reinterpret_cast<uintptr_t>(dlogits) % 16 == 0;
-    crossEntropyForwardBackwardKernel<T><<<dim3(static_cast<unsigned>(rows)), kThreads, 0, stream>>>(
-        static_cast<const T*>(logits), targets, rowLoss, static_cast<T*>(dlogits), vocab, scale, packed);
+    return vocab % Pack<T>::kSize == 0 && reinterpret_cast<uintptr_t>(a) % 16 == 0
+           && reinterpret_cast<uintptr_t>(b) % 16 == 0;
+}
+
+template <typename T>
+int forward(const void* logits, const int64_t* targets, float* rowLoss, float* lse, int64_t rows, int64_t vocab,
+            cudaStream_t stream)
+{
+    crossEntropyForwardKernel<T><<<dim3(static_cast<unsigned>(rows)), kThreads, 0, stream>>>(
+        static_cast<const T*>(logits), targets, rowLoss, lse, vocab, packable<T>(logits, logits, vocab));
+    return static_cast<int>(cudaGetLastError());
+}
+
+template <typename T>
+int backward(const void* logits, const int64_t* targets, const float* lse, const float* gradOut, float scale,
+             void* dlogits, int64_t rows, int64_t vocab, cudaStream_t stream)
+{
+    crossEntropyBackwardKernel<T><<<dim3(static_cast<unsigned>(rows)), kThreads, 0, stream>>>(
+        static_cast<const T*>(logits), targets, lse, gradOut, scale, static_cast<T*>(dlogits), vocab,
+        packable<T>(logits, dlogits, vocab));
     return static_cast<int>(cudaGetLastError());
 }
 
 } // namespace
 
-int launchCrossEntropyForwardBackward(LogitType type, const void* logits, const int64_t* targets, float* rowLoss,
-                                      void* dlogits, int64_t rows, int64_t vocab, float scale, void* stream)
+int launchCrossEntropyForward(LogitType type, const void* logits, const int64_t* targets, float* rowLoss, float* lse,
+                              int64_t rows, int64_t vocab, void* stream)
 {
     if (rows == 0) return 0;
     auto s = static_cast<cudaStream_t>(stream);
     switch (type) {
-    case LogitType::Bf16: return launch<__nv_bfloat16>(logits, targets, rowLoss, dlogits, rows, vocab, scale, s);
-    case LogitType::Fp16: return launch<__half>(logits, targets, rowLoss, dlogits, rows, vocab, scale, s);
-    case LogitType::Fp32: return launch<float>(logits, targets, rowLoss, dlogits, rows, vocab, scale, s);
+    case LogitType::Bf16: return forward<__nv_bfloat16>(logits, targets, rowLoss, lse, rows, vocab, s);
+    case LogitType::Fp16: return forward<__half>(logits, targets, rowLoss, lse, rows, vocab, s);
+    case LogitType::Fp32: return forward<float>(logits, targets, rowLoss, lse, rows, vocab, s);
+    }
+    return static_cast<int>(cudaErrorInvalidValue);
+}
+
+int launchCrossEntropyBackward(LogitType type, const void* logits, const int64_t* targets, const float* lse,
+                               const float* gradOut, float scale, void* dlogits, int64_t rows, int64_t vocab,
+                               void* stream)
+{
+    if (rows == 0) return 0;
+    auto s = static_cast<cudaStream_t>(stream);
+    switch (type) {
+    case LogitType::Bf16: return backward<__nv_bfloat16>(logits, targets, lse, gradOut, scale, dlogits, rows, vocab, s);
+    case LogitType::Fp16: return backward<__half>(logits, targets, lse, gradOut, scale, dlogits, rows, vocab, s);
+    case LogitType::Fp32: return backward<float>(logits, targets, lse, gradOut, scale, dlogits, rows, vocab, s);
     }
     return static_cast<int>(cudaErrorInvalidValue);
 }

@@ -15,23 +15,22 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The kernel's gradient is d loss / d logits for the mean; the backward scales it by the
-// incoming gradient (the loss scale of fp16, 1 otherwise) in place: it is used once.
+// Saves the logits and each row's log-sum-exp; the backward kernel rebuilds the softmax from them
+// with the incoming gradient (fp16's loss scale, 1 otherwise) applied before rounding.
 struct FusedCrossEntropy : torch::autograd::Function<FusedCrossEntropy> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& logits, const at::Tensor& targets)
     {
-        at::Tensor rowLoss, dlogits;
-        kernels::crossEntropyForwardBackward(logits, targets, 1.0 / double(std::max<int64_t>(logits.size(0), 1)),
-                                             rowLoss, dlogits);
-        ctx->saved_data["dlogits"] = dlogits;
+        at::Tensor rowLoss, lse;
+        kernels::crossEntropyForward(logits, targets, rowLoss, lse);
+        ctx->save_for_backward({logits, targets, lse});
         return rowLoss.mean();
     }
     static variable_list backward(AutogradContext* ctx, variable_list grad)
     {
-        at::Tensor dlogits = ctx->saved_data["dlogits"].toTensor();
-        ctx->saved_data.erase("dlogits");
-        dlogits.mul_(grad[0]);
-        return {dlogits, at::Tensor()};
+        const auto saved = ctx->get_saved_variables();
+        const at::Tensor& logits = saved[0];
+        const double scale = 1.0 / double(std::max<int64_t>(logits.size(0), 1)); // the mean's
+        return {kernels::crossEntropyBackward(logits, saved[1], saved[2], grad[0], scale), at::Tensor()};
     }
 };
 

@@ -6,10 +6,10 @@
 
 namespace meshwork {
 
-// On CUDA one kernel computes the loss and its gradient together (kernels/CrossEntropy.h) and
-// keeps only the gradient, in the logits' type, for the backward: 2 x the logits' bytes at the
-// peak against 12 bytes a logit for ATen's cross-entropy on an fp32 copy, which the CPU and any
-// other device take.
+// On CUDA two kernels (kernels/CrossEntropy.h) read the logits once each, forward and backward,
+// and keep only the logits and a float a row in between: 2 x the logits' bytes at the peak (the
+// logits and their gradient) against 12 bytes a logit for ATen's cross-entropy on an fp32 copy,
+// which the CPU and any other device take.
 at::Tensor crossEntropy(const at::Tensor& logits, const at::Tensor& targets);
 
 // Whether crossEntropy runs the fused kernel for these logits.
