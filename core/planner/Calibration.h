@@ -57,10 +57,11 @@ inline constexpr double kBackwardMemoryRatio = 2.0;
 inline constexpr double kEagerEfficiency = 0.81;
 // The loss over the logits in our trainer, as bytes per 16-bit logit streamed at kHbmEfficiency
 // (no eager factor on top), fitted on one H200 to `meshwork-kernel-check --bench` for GPT-2's
-// 8192 x 50304 logits: the fused kernel and its in-place scale 2.16 ms (the whole model,
-// kernels/cross_entropy.cu), ATen's cross-entropy on an fp32 copy with its backward 5.41 ms (the
-// last stage of a pipeline without tp). An fp32 logit costs twice the fused kernel's.
-inline constexpr double kFusedLossBytesPerLogit = 18.0;
+// 8192 x 50304 logits: the two kernels 0.73 ms (the whole model, kernels/cross_entropy.cu: the
+// logits read forward and backward, the gradient written), ATen's cross-entropy on an fp32 copy
+// with its backward 5.40 ms (the last stage of a pipeline without tp). An fp32 logit costs twice
+// the kernels' bytes.
+inline constexpr double kFusedLossBytesPerLogit = 6.0;
 inline constexpr double kAtenLossBytesPerLogit = 44.0;
 
 // --- communication -------------------------------------------------------------------------

@@ -129,7 +129,7 @@ void tableRow(std::ostringstream& o, const Row& r)
 }
 
 // The meshwork target against our trainer: meshwork-train itself on one NVIDIA H200
-// (scripts/gpu_dist_bench.sh SET=replica at 992a9fd, docs/bench/gpu-h200x2-pp-balance.txt call 6:
+// (scripts/gpu_dist_bench.sh SET=replica at the two-kernel loss, docs/bench/gpu-h200x2-pp-balance.txt call 8:
 // median tokens/s after 3 of 20 steps, the allocator's peak). Memory is compared as the allocator counts it: the planner's total less the
 // CUDA context and the fragmentation reserve (StageMemory::allocated()).
 struct ReplicaRun {
@@ -143,12 +143,12 @@ struct ReplicaRun {
 };
 
 const ReplicaRun kReplicaRuns[] = {
-    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 346084, 6.26},
-    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 44571, 29.29},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::None, 395319, 10.37},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Full, 325109, 5.86},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Selective, 387102, 10.36},
-    {"meshwork-train", "llama-1b", 4, 2048, Recompute::None, 50514, 37.80},
+    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 370472, 6.26},
+    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 45255, 29.29},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::None, 425077, 10.37},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Full, 342787, 5.69},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Selective, 411280, 10.36},
+    {"meshwork-train", "llama-1b", 4, 2048, Recompute::None, 50982, 37.80},
 };
 
 Estimate replicaEstimate(const ReplicaRun& r)
