@@ -62,7 +62,7 @@ double worstRatio(const at::Tensor& a, const at::Tensor& b, double atol, double 
 
 // The kernels against the reference on the same inputs: per-row losses and log-sum-exps to 2e-5
 // relative (fp32 sums in another order), the gradient within one unit in the last place of its
-// type (bf16 2^-7, fp16 2^-10 of the value) and 1e-5. The loss's
+// type (bf16 2^-7, fp16 2^-10 of the value) and 1e-4. The loss's
 // gradient is fp16's usual loss scale, 65536: the gradient (softmax / rows, 5e-9 for GPT-2) must
 // not flush to zero in fp16 before it is scaled.
 void kernelMatchesReference(int64_t rows, int64_t vocab, at::ScalarType type, bool offsetView)
@@ -81,7 +81,7 @@ void kernelMatchesReference(int64_t rows, int64_t vocab, at::ScalarType type, bo
     const at::Tensor refGrad = crossEntropyBackwardReference(logits, targets, refLse, g, scale);
     // One unit in the last place of the type (a value next to a rounding boundary may round either
     // way when the fp32 sums differ in their order), plus the fp32 error.
-    const double rounding = (type == at::kBFloat16 ? 1.0 / 128 : type == at::kHalf ? 1.0 / 1024 : 0) + 1e-5;
+    const double rounding = (type == at::kBFloat16 ? 1.0 / 128 : type == at::kHalf ? 1.0 / 1024 : 0) + 1e-4;
     const double lossRatio = std::max(worstRatio(loss, refLoss, 1e-6, 2e-5), worstRatio(lse, refLse, 1e-6, 2e-5));
     // Absolute slack: 1e-3 of the mean softmax gradient (1e-5 in fp32), so that a gradient
     // flushed to zero where the reference has one shows.
