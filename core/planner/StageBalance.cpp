@@ -47,13 +47,9 @@ std::vector<int> balancedStageLayers(const ModelSpec& model, const ClusterSpec& 
         }
         ++rank[size_t(best)];
     }
-    // A rank's layers over its chunks (virtual stage c pp + r) as evenly as they go, the earlier
-    // chunks taking the rest: the last rank's last chunk, which holds the head, the fewest.
-    std::vector<int> layers(static_cast<size_t>(stages));
-    for (int r = 0; r < pp; ++r)
-        for (int ch = 0; ch < vpp; ++ch)
-            layers[size_t(ch * pp + r)] = int(rank[size_t(r)] / vpp + (ch < rank[size_t(r)] % vpp ? 1 : 0));
-    return layers;
+    // A rank's layers over its chunks as evenly as they go, the earlier chunks taking the rest:
+    // the last rank's last chunk, which holds the head, the fewest.
+    return stageLayersOfRanks(rank, vpp);
 }
 
 double slowestStageSeconds(const ModelSpec& model, const StageCost& cost, const Plan& plan)

@@ -30,6 +30,17 @@ int64_t layersOfPipelineRank(const Plan& plan, int64_t modelLayers, int stage)
     return n;
 }
 
+std::vector<int> stageLayersOfRanks(const std::vector<int64_t>& rankLayers, int vpp)
+{
+    const int pp = int(rankLayers.size());
+    vpp = std::max(vpp, 1);
+    std::vector<int> layers(static_cast<size_t>(pp) * size_t(vpp));
+    for (int r = 0; r < pp; ++r)
+        for (int c = 0; c < vpp; ++c)
+            layers[size_t(c * pp + r)] = int(rankLayers[size_t(r)] / vpp + (c < rankLayers[size_t(r)] % vpp ? 1 : 0));
+    return layers;
+}
+
 std::string formatStageLayers(const std::vector<int>& layers)
 {
     std::string s;

@@ -20,6 +20,11 @@ int64_t firstLayerOfVirtualStage(const Plan& plan, int64_t modelLayers, int v);
 // All layers of pipeline rank `stage` (its vpp chunks).
 int64_t layersOfPipelineRank(const Plan& plan, int64_t modelLayers, int stage);
 
+// Each pipeline rank's layers spread over its vpp chunks as evenly as they go, the earlier chunks
+// taking the rest: the stage-layers list (pp x vpp values, virtual stage c pp + r) of a split
+// stated per rank, such as Llama 3's one layer less on the first and the last of 16 ranks.
+std::vector<int> stageLayersOfRanks(const std::vector<int64_t>& rankLayers, int vpp);
+
 // "9,3"; and back: nullopt (with *error naming the fault) for text that is not a
 // comma-separated list of whole numbers; "even" is the empty list (L / (pp vpp) each).
 std::string formatStageLayers(const std::vector<int>& layers);

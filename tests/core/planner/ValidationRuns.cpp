@@ -161,7 +161,9 @@ std::vector<Run> publishedRuns()
     // BLOOM 176B (BigScience 2022; training card and Le Scao et al. 2022 Section 3.4): 48
     // nodes of 8 A100 80GB, 4 x 100 Gb/s Omni-Path per node (6.25 GB/s per GPU), tp 4, pp 12,
     // dp 8, ZeRO-1, bf16, batch 2048 x 2048, full recomputation; "about 150 TFLOPs" per GPU
-    // as Megatron-DeepSpeed counts them (with the recomputation factor 4).
+    // as Megatron-DeepSpeed counts them (with the recomputation factor 4). Its 70 layers over 12
+    // stages: Megatron-DeepSpeed's --pp-partition-method 'type:transformer|embedding' counts
+    // the two embeddings as layers, so the first and the last stage hold 5 and the others 6.
     {
         Run r;
         r.name = "BLOOM 176B";
@@ -173,6 +175,8 @@ std::vector<Run> publishedRuns()
         r.plan = layout(4, 12, 8, 2048, 2048, Precision::Bf16, Recompute::Full, 1);
         r.plan.microBatch = 2;
         r.microBatchStated = true;
+        r.rankLayers = std::vector<int64_t>(12, 6);
+        r.rankLayers.front() = r.rankLayers.back() = 5;
         r.measure = Measure::HardwareTflops;
         r.measured = 150;
         runs.push_back(r);
@@ -181,8 +185,8 @@ std::vector<Run> publishedRuns()
     // Llama 3 (Dubey et al. 2024), Table 4: 405B on H100 80GB, 400 Gb/s RoCE per GPU,
     // seq 8192, 16M tokens per batch, tp 8, pp 16, interleaved 1F1B, sharded optimizer states
     // and gradients. 126 layers over 16 stages: the paper puts one layer less on the first and
-    // the last stage; the planner estimates the uneven split (and reports pp x vpp not dividing
-    // the layers). BF16 MFU 43% on 8,192 GPUs (dp 64), 41% on 16,384 (dp 128).
+    // the last stage (7, then 8 on each of the 14 others). BF16 MFU 43% on 8,192 GPUs (dp 64),
+    // 41% on 16,384 (dp 128).
     struct L { int gpus; int dp; double mfu; };
     for (const L& l : {L{8192, 64, 0.43}, L{16384, 128, 0.41}}) {
         Run r;
@@ -196,7 +200,9 @@ std::vector<Run> publishedRuns()
         r.measured = l.mfu;
         r.recomputeStated = false;
         r.attention = AttentionKernel::Flash;
-        r.note = "uneven stages";
+        r.rankLayers = std::vector<int64_t>(16, 8);
+        r.rankLayers.front() = r.rankLayers.back() = 7;
+        r.note = "stages of 7, 8 x 14, 7 layers";
         runs.push_back(r);
     }
     return runs;

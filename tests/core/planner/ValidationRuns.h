@@ -29,6 +29,9 @@ struct Run {
     int nodes = 1;
     double interNodeGBps = 0;  // 0: the catalog's figure
     Plan plan;                 // stated layout; microBatch/vpp are searched when not stated
+    // The layers of each pipeline rank where the source splits them unevenly (empty: L / pp),
+    // spread over the chunks of whichever vpp (StageLayers.h: stageLayersOfRanks).
+    std::vector<int64_t> rankLayers;
     bool microBatchStated = false;
     bool vppStated = false;
     bool recomputeStated = true;
