@@ -161,6 +161,16 @@ private slots:
         QCOMPARE(layersOfPipelineRank(p, m.layers, 1), int64_t(5));
         QCOMPARE(firstLayerOfVirtualStage(p, m.layers, 3), int64_t(10));
 
+        // A split stated per rank (Llama 3: a layer less on the first and the last of 16) spread
+        // over each rank's chunks, the earlier chunks taking the rest.
+        QCOMPARE(stageLayersOfRanks({7, 8, 7}, 1), (std::vector<int>{7, 8, 7}));
+        QCOMPARE(stageLayersOfRanks({7, 8, 7}, 2), (std::vector<int>{4, 4, 4, 3, 4, 3}));
+        Plan ranks;
+        ranks.pp = 3;
+        ranks.vpp = 2;
+        ranks.stageLayers = stageLayersOfRanks({7, 8, 7}, 2);
+        for (int r = 0; r < 3; ++r) QCOMPARE(layersOfPipelineRank(ranks, 22, r), int64_t(r == 1 ? 8 : 7));
+
         auto has = [](const std::vector<std::string>& e, const char* s) {
             for (auto& x : e) if (x.find(s) != std::string::npos) return true;
             return false;
