@@ -1,6 +1,7 @@
 #include "core/train/dist/ParallelModel.h"
 
 #include "core/spec/StageLayers.h"
+#include "core/train/Loss.h"
 #include "core/train/Model.h"
 #include "core/train/Recompute.h"
 #include "core/train/TrainError.h"
@@ -348,11 +349,10 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
     if (m_hooks) m_hooks->enter(static_cast<int>(m_spec.layers) + 1);
     x = toTp(norm(x, m_lnfw, m_lnfb));
     const at::Tensor logits = at::linear(x, m_head);
-    // The whole vocabulary on this rank (pp alone): PyTorch's cross-entropy, as one process
-    // computes it (TransformerModel::loss), which streams the logits a third as often as the
-    // vocabulary-parallel ops below.
-    if (m_tp.size() == 1)
-        return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(at::kFloat), targets.reshape({-1}));
+    // The whole vocabulary on this rank (pp alone): the loss as one process computes it
+    // (TransformerModel::loss, core/train/Loss.h: two kernels on a GPU), which streams the
+    // logits a fraction as often as the vocabulary-parallel ops below.
+    if (m_tp.size() == 1) return crossEntropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
     const int64_t start = j * m_head.size(0);
     return vocabParallelCrossEntropy(logits.reshape({-1, logits.size(-1)}).to(at::kFloat), targets.reshape({-1}), start,
                                      m_mesh, m_tp);
