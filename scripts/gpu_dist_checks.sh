@@ -67,6 +67,8 @@ ranks pp2-vpp2 2 --pp 2 --vpp 2 --global-batch 16
 # Uneven stages (--stage-layers), plain and interleaved: the same batches as pp2-vpp2, the same losses.
 ranks pp2-stage-layers 2 --pp 2 --stage-layers 8,4 --global-batch 16
 ranks pp2-vpp2-stage-layers 2 --pp 2 --vpp 2 --stage-layers 4,3,3,2 --global-batch 16
+# The last stage's loss in ATen's cross-entropy against the loss kernels (pp2-vpp2).
+MESHWORK_UNFUSED_LOSS=1 ranks pp2-vpp2-unfused-loss 2 --pp 2 --vpp 2 --global-batch 16
 # ZeRO-3's overlapped backward (reduce-scatters in flight across units and micro-batches, the
 # next unit prefetched) against plain dp with the same accumulation; LAMB over ZeRO-3 shards
 # against LAMB over ZeRO-2 slices; bf16 gradient reduction against fp32 (bf16 noise apart).
@@ -89,6 +91,7 @@ ranks zero2-dp2-ga4 2 --dp 2 --zero 2 --global-batch 32
 ranks zero2-offload-dp2-ga4 2 --dp 2 --zero 2 --global-batch 32 --offload optimizer --offload-fraction 0.5
 ranks fp16-zero3-dp2 2 --dp 2 --zero 3 --precision fp16
 ranks fp16-pp2 2 --pp 2 --global-batch 8 --precision fp16
+MESHWORK_UNFUSED_LOSS=1 ranks fp16-pp2-unfused-loss 2 --pp 2 --global-batch 8 --precision fp16
 ranks fp16-tp2 2 --tp 2 --precision fp16
 # Checkpoints at steps 6 and 12; the one of step 12 removed, a resumed run from step 6 must
 # repeat steps 7-12 of the straight zero1-dp2 run above.

@@ -55,14 +55,13 @@ inline constexpr double kBackwardMemoryRatio = 2.0;
 // (the model is too slow for GPT-2 at 16 x 1024 and too fast for LLaMA-1B at 2 x 2048: real
 // per-token cost falls faster with the batch than the GEMM efficiencies say).
 inline constexpr double kEagerEfficiency = 0.81;
-// The loss over the logits in our trainer, as bytes per 16-bit logit streamed at kHbmEfficiency
-// (no eager factor on top), fitted on one H200 to `meshwork-kernel-check --bench` for GPT-2's
-// 8192 x 50304 logits: the two kernels 0.73 ms (the whole model, kernels/cross_entropy.cu: the
-// logits read forward and backward, the gradient written), ATen's cross-entropy on an fp32 copy
-// with its backward 5.40 ms (the last stage of a pipeline without tp). An fp32 logit costs twice
-// the kernels' bytes.
+// The loss over the logits in our trainer without tp (the whole model, or a pipeline's last
+// stage), as bytes per 16-bit logit streamed at kHbmEfficiency (no eager factor on top), fitted
+// on one H200 to `meshwork-kernel-check --bench` for GPT-2's 8192 x 50304 logits: the two
+// kernels (kernels/cross_entropy.cu: the logits read forward and backward, the gradient
+// written) 0.73 ms, where ATen's cross-entropy on an fp32 copy with its backward took 5.40 ms
+// (44 bytes a logit). An fp32 logit costs twice the kernels' bytes.
 inline constexpr double kFusedLossBytesPerLogit = 6.0;
-inline constexpr double kAtenLossBytesPerLogit = 44.0;
 
 // --- communication -------------------------------------------------------------------------
 // NCCL ring collectives reach this fraction of the link's datasheet bandwidth (nccl-tests

@@ -26,17 +26,16 @@ double logitsBytes(const ModelSpec& model, const Plan& plan, Target target)
         return 4 * sbh / repDiv + (2 + 4) * sbV;
     }
     // Our trainer (measured on H200 against the allocator's peak, docs/bench):
-    //  - the whole model (tp = pp = 1) on a GPU, the fused cross-entropy kernel
-    //    (kernels/cross_entropy.cu): the logits and their gradient, written by the forward in
-    //    the logits' type, both alive at its end: 2 e sbV.
-    //  - tp = 1 under a pipeline, PyTorch's cross-entropy on an fp32 copy of the logits: the peak
-    //    is at the start of the backward pass, with the saved log-probabilities, their gradient
-    //    from the loss and log-softmax's gradient all alive: 12 sbV bytes, whatever the precision.
+    //  - tp = 1 (the whole model, or a pipeline's last stage) on a GPU, the fused cross-entropy
+    //    kernels (kernels/cross_entropy.cu): the logits and their gradient, written by the
+    //    forward in the logits' type, both alive at its end: 2 e sbV (2 x H200, 2026-11-28: the
+    //    last stage of GPT-2 124M's pp2 4.34 GiB where PyTorch's cross-entropy on an fp32 copy,
+    //    12 sbV, took 7.41).
     //  - tp > 1, the vocabulary-parallel node (core/train/dist/TpOps.cpp): the 16-bit logits
     //    (none in fp32), their fp32 copy and the softmax it keeps, at the end of the forward;
     //    its backward works in place.
     const double e = plan.precision == Precision::Fp32 ? 4 : 2;
-    const double logits = x.t > 1 ? (plan.precision == Precision::Fp32 ? 0 : 2) + 4 + 4 : plan.pp <= 1 ? 2 * e : 12;
+    const double logits = x.t > 1 ? (plan.precision == Precision::Fp32 ? 0 : 2) + 4 + 4 : 2 * e;
     return (4 + e) * sbh / repDiv + logits * sbV;
 }
 

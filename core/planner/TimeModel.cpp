@@ -122,14 +122,12 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
                            + w.T * F / w.t * calib::kFfnElementsPerLayer * w.e) / w.hbm;
     out.memoryBound = L * memFwd * (1 + calib::kBackwardMemoryRatio);
     // Cross-entropy over the logits: read 16-bit logits, write/read the fp32 copy and its
-    // gradient, write the 16-bit gradient: ~16 B per logit. Our trainer (Calibration.h): the
-    // whole model (tp = pp = 1) takes the fused kernel (kernels/cross_entropy.cu), a pipeline's
-    // last stage without tp ATen's cross-entropy on an fp32 copy (the eager factor below is
-    // already in both figures).
+    // gradient, write the 16-bit gradient: ~16 B per logit. Our trainer (Calibration.h): without
+    // tp, the whole model or a pipeline's last stage, the fused kernels
+    // (kernels/cross_entropy.cu; the eager factor below is already in the figure).
     double lossBytes = 16;
     if (target == Target::Meshwork && w.t <= 1)
-        lossBytes = (plan.pp <= 1 ? calib::kFusedLossBytesPerLogit * w.e / 2 : calib::kAtenLossBytesPerLogit)
-                    * calib::kEagerEfficiency;
+        lossBytes = calib::kFusedLossBytesPerLogit * w.e / 2 * calib::kEagerEfficiency;
     unit.headMemory = w.T * V / w.t * lossBytes / w.hbm;
 
     // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,

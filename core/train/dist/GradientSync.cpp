@@ -5,9 +5,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
-#include <c10/core/Event.h>
-#include <c10/core/StreamGuard.h>
-#include <c10/core/impl/VirtualGuardImpl.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
@@ -73,8 +70,6 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
             }));
         m_accumulators.push_back(std::move(acc));
     }
-    if (m_mode != Mode::Partitioned && m_reduceType != m_grads.scalar_type() && m_grads.is_cuda())
-        m_castStream = c10::impl::VirtualGuardImpl(m_grads.device().type()).getStreamFromGlobalPool(m_grads.device());
     if (m_mode == Mode::Partitioned) {
         m_params = params;
         m_shard = ShardRange::of(layout.totalElements, group.index, group.size());
@@ -204,54 +199,25 @@ void GradientSync::startFlight(int64_t begin, int64_t end, int root)
         f.sent = sendBuffer(begin, end);
         m_inFlight += end - begin;
         m_peakInFlight = std::max(m_peakInFlight, m_inFlight);
-    } else if (m_castStream) {
-        startCastFlight(f);
-        return;
     } else {
         const at::Tensor part = m_grads.narrow(0, begin, end - begin);
         f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
     }
-    f.work = startCollective(f.sent, root);
-    m_flights.push_back(std::move(f));
-    ++m_collectivesThisStep;
-}
-
-void GradientSync::startCastFlight(Flight& f)
-{
-    // The cast stream waits for the backward up to now (the bucket's gradients are final), and
-    // the collective queued from it waits for the cast; the copy back waits for the collective.
-    const c10::Device device = m_grads.device();
-    c10::impl::VirtualGuardImpl impl(device.type());
-    c10::Event ready(device.type());
-    ready.record(impl.getStream(device));
-    ready.block(*m_castStream);
-    c10::StreamGuard onCastStream(*m_castStream);
-    at::Tensor part = m_grads.narrow(0, f.begin, f.end - f.begin);
-    f.sent = part.to(m_reduceType);
-    f.work = startCollective(f.sent, f.root);
-    if (f.root < 0 || f.root == m_group.index) {
-        m_mesh.wait(f.work, m_group, flightName(m_mode));
-        part.copy_(f.sent);
-        f.summedBack = true;
-    }
-    m_flights.push_back(std::move(f));
-    ++m_collectivesThisStep;
-}
-
-c10::intrusive_ptr<c10d::Work> GradientSync::startCollective(at::Tensor& sent, int root)
-{
-    std::vector<at::Tensor> t{sent};
+    std::vector<at::Tensor> t{f.sent};
     if (root < 0) {
         c10d::AllreduceOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
-        return m_group.backend->allreduce(t, opts);
+        f.work = m_group.backend->allreduce(t, opts);
+    } else {
+        c10d::ReduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        opts.rootRank = root;
+        opts.timeout = m_mesh.timeout();
+        f.work = m_group.backend->reduce(t, opts);
     }
-    c10d::ReduceOptions opts;
-    opts.reduceOp = c10d::ReduceOp::SUM;
-    opts.rootRank = root;
-    opts.timeout = m_mesh.timeout();
-    return m_group.backend->reduce(t, opts);
+    m_flights.push_back(std::move(f));
+    ++m_collectivesThisStep;
 }
 
 void GradientSync::retireOldest(const char* what)
@@ -262,7 +228,7 @@ void GradientSync::retireOldest(const char* what)
         // The owner adds the sums into its shard; the send buffer (or the gradient it viewed) goes.
         if (f.root == m_group.index) m_grads.narrow(0, f.begin - m_shard.begin, f.end - f.begin).add_(f.sent);
         m_inFlight -= f.end - f.begin;
-    } else if (!f.summedBack && f.sent.scalar_type() != m_grads.scalar_type() && (f.root < 0 || f.root == m_group.index)) {
+    } else if (f.sent.scalar_type() != m_grads.scalar_type() && (f.root < 0 || f.root == m_group.index)) {
         // The sums land everywhere (all-reduce) or on the part's owner (reduce).
         m_grads.narrow(0, f.begin, f.end - f.begin).copy_(f.sent);
     }
@@ -287,12 +253,6 @@ void GradientSync::finish()
     at::NoGradGuard noGrad;
     startUnstarted();
     while (!m_flights.empty()) retireOldest(flightName(m_mode));
-    if (m_castStream) {
-        // The optimizer reads the buffer after the copies back.
-        c10::Event copied(m_grads.device().type());
-        copied.record(*m_castStream);
-        copied.block(c10::impl::VirtualGuardImpl(m_grads.device().type()).getStream(m_grads.device()));
-    }
     m_collectivesLastStep = m_collectivesThisStep;
     m_collectivesThisStep = 0;
     m_peakInFlightLastStep = m_peakInFlight;

@@ -11,10 +11,6 @@
 // --grad-reduce bf16: every bucket travels as a bf16 copy that is summed in bf16 and written
 // back into the fp32 buffer (PyTorch DDP's bf16_compress_hook): half the bytes on the wire,
 // the gradients and the optimizer stay fp32. The copies live from a bucket's start to finish().
-// On a GPU the cast, the collective and the copy back are queued on a stream of their own,
-// behind the backward's kernels up to the bucket's last gradient: the copies back run while the
-// backward goes on, not one after another at its end, and finish() makes the backward's stream
-// wait for that stream alone.
 //
 // ZeRO-1 and 2 (Rajbhandari et al. 2020): each rank needs only the sums of its own shard (ShardRange).
 // Mode::ReduceToOwners (ZeRO-1, and ZeRO-2 under a pipeline) leaves the rest of its buffer as the
@@ -50,12 +46,10 @@
 #include "core/train/ParameterLayout.h"
 
 #include <ATen/core/Tensor.h>
-#include <c10/core/Stream.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 
 #include <deque>
 #include <memory>
-#include <optional>
 #include <vector>
 
 namespace torch::autograd {
@@ -130,7 +124,6 @@ private:
         int root = -1;
         c10::intrusive_ptr<c10d::Work> work;
         at::Tensor sent; // what travels: a view of the buffer, or its bf16 copy
-        bool summedBack = false; // the sums were copied into the buffer on m_castStream
     };
     void onAccumulated(size_t param);
     // Partitioned: [begin, end) of the parameters' own gradients in one tensor of reduceType.
@@ -145,16 +138,12 @@ private:
     // (under ZeRO-1/2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
     void startFlight(int64_t begin, int64_t end, int root);
-    // A GPU's bf16 copies: the flight's cast, collective and copy back on m_castStream.
-    void startCastFlight(Flight& f);
-    c10::intrusive_ptr<c10d::Work> startCollective(at::Tensor& sent, int root);
 
     Mesh& m_mesh;
     CommGroup& m_group;
     at::Tensor m_grads;
     Mode m_mode;
     at::ScalarType m_reduceType;
-    std::optional<c10::Stream> m_castStream; // a GPU's bf16 copies: cast, collective, copy back
     int64_t m_total = 0; // elements of the layout
     std::vector<Bucket> m_buckets;
     std::deque<Flight> m_flights;

@@ -227,8 +227,10 @@ private slots:
     }
 
     // The allocator's peak per pipeline stage as meshwork-train measured it on 4 and 2 H200s
-    // (bf16, docs/bench: gpu-h200x4-issue4-dist.txt call 6, gpu-h200x2-dp-study.txt call 5):
-    // every stage's prediction stays within the issue's 10%.
+    // (bf16): every stage's prediction stays within the issue's 10%. pp4: docs/bench
+    // gpu-h200x4-issue4-dist.txt call 6, before the last stage took the loss kernels; the stages
+    // before it hold no logits and are as they were, the last one's peak is unknown (NaN) until
+    // 4 GPUs measure it again. pp2: gpu-h200x2-loss-kernels.txt call 1, with the loss kernels.
     void pipelineStagesMatchMeasuredPeaks_data()
     {
         QTest::addColumn<QString>("name");
@@ -236,10 +238,11 @@ private slots:
         QTest::addColumn<int>("microBatch");
         QTest::addColumn<int>("seq");
         QTest::addColumn<QList<double>>("measured");
-        QTest::newRow("gpt2 pp4") << "gpt2-124m" << 4 << 8 << 1024 << QList<double>{3.79, 2.69, 2.06, 6.46};
-        QTest::newRow("llama-1b pp4") << "llama-1b" << 4 << 2 << 2048 << QList<double>{14.88, 9.43, 7.80, 16.19};
-        QTest::newRow("gpt2 pp2") << "gpt2-124m" << 2 << 8 << 1024 << QList<double>{4.10, 7.41};
-        QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2 << 2048 << QList<double>{18.89, 21.86};
+        const double unknown = std::nan("");
+        QTest::newRow("gpt2 pp4") << "gpt2-124m" << 4 << 8 << 1024 << QList<double>{3.79, 2.69, 2.06, unknown};
+        QTest::newRow("llama-1b pp4") << "llama-1b" << 4 << 2 << 2048 << QList<double>{14.88, 9.43, 7.80, unknown};
+        QTest::newRow("gpt2 pp2") << "gpt2-124m" << 2 << 8 << 1024 << QList<double>{4.10, 4.34};
+        QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2 << 2048 << QList<double>{18.89, 17.95};
     }
     void pipelineStagesMatchMeasuredPeaks()
     {
@@ -255,6 +258,7 @@ private slots:
         QCOMPARE(int(e.memory.stages.size()), pp);
         for (int i = 0; i < pp; ++i) {
             const double predicted = e.memory.stages[size_t(i)].allocated();
+            if (std::isnan(measured[i])) continue;
             qInfo("stage %d: predicted %.2f GiB, measured %.2f (%+.1f%%)", i, predicted, measured[i],
                   100 * (predicted / measured[i] - 1));
             QVERIFY(std::abs(predicted / measured[i] - 1) < 0.10);
