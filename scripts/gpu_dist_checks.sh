@@ -69,6 +69,9 @@ ranks pp2-stage-layers 2 --pp 2 --stage-layers 8,4 --global-batch 16
 ranks pp2-vpp2-stage-layers 2 --pp 2 --vpp 2 --stage-layers 4,3,3,2 --global-batch 16
 # The last stage's loss in ATen's cross-entropy against the loss kernels (pp2-vpp2).
 MESHWORK_UNFUSED_LOSS=1 ranks pp2-vpp2-unfused-loss 2 --pp 2 --vpp 2 --global-batch 16
+# In fp32 the two losses differ by rounding alone (bf16 rows drift apart over the steps).
+ranks pp2-vpp2-fp32 2 --pp 2 --vpp 2 --global-batch 16 --precision fp32
+MESHWORK_UNFUSED_LOSS=1 ranks pp2-vpp2-fp32-unfused-loss 2 --pp 2 --vpp 2 --global-batch 16 --precision fp32
 # ZeRO-3's overlapped backward (reduce-scatters in flight across units and micro-batches, the
 # next unit prefetched) against plain dp with the same accumulation; LAMB over ZeRO-3 shards
 # against LAMB over ZeRO-2 slices; bf16 gradient reduction against fp32 (bf16 noise apart).

@@ -130,6 +130,7 @@ void EstimatePanel::refresh()
                          {QStringLiteral("recompute"), t.recompute},
                          {QStringLiteral("TP comm"), t.tpComm},
                          {QStringLiteral("CP comm"), t.cpComm},
+                         {QStringLiteral("host-bound"), t.host},
                          {QStringLiteral("PP sends"), t.ppComm},
                          {QStringLiteral("pipeline bubble"), t.bubble},
                          {QStringLiteral("DP comm (exposed)"), t.dpComm},

@@ -68,6 +68,7 @@ std::string timeSection(const Estimate& e)
     row("recompute", t.recompute);
     row("tensor-parallel comm", t.tpComm);
     row("context-parallel comm", t.cpComm);
+    row("waiting for the host", t.host);
     row("pipeline sends", t.ppComm);
     row("pipeline bubble", t.bubble);
     row("data-parallel comm (exposed)", t.dpComm);

@@ -49,12 +49,22 @@ inline constexpr double kFfnElementsPerLayer = 3.0;
 inline constexpr double kBackwardMemoryRatio = 2.0;
 // Our trainer (target meshwork) runs eager LibTorch: unfused bias adds, autocast casts,
 // separate elementwise kernels and launch gaps. Its forward/backward kernel time is the
-// model's divided by this factor. Fitted to meshwork-train's six one-GPU runs on an H200
-// (docs/validation.md, 2026-11-28, with the fused cross-entropy kernel): GPT-2 124M at 8 and
-// 16 x 1024 (16 with each recomputation) and LLaMA-1B at 2 and 4 x 2048, every one within 10%
-// (the model is too slow for GPT-2 at 16 x 1024 and too fast for LLaMA-1B at 2 x 2048: real
-// per-token cost falls faster with the batch than the GEMM efficiencies say).
-inline constexpr double kEagerEfficiency = 0.81;
+// model's divided by this factor (not the output head's: one large GEMM a pass, at its own
+// efficiency). Fitted with the parameter traffic and the host time below to meshwork-train's
+// six one-GPU runs on an H200 (docs/validation.md, 2026-11-28, with the fused cross-entropy
+// kernel): GPT-2 124M at 8 and 16 x 1024 (16 with each recomputation) and LLaMA-1B at 2 and
+// 4 x 2048, every one within 6% (before those two terms, 0.81 alone: within 10%, LLaMA-1B 10%
+// too fast and GPT-2 at 16 x 1024 8% too slow), and to LLaMA-1B's pipeline splits on 2 H200s
+// (9,7 the fastest of 8,8 to 12,4, each predicted within 3%).
+inline constexpr double kEagerEfficiency = 0.85;
+// The host's seconds to issue one layer's forward and backward in our trainer (eager LibTorch:
+// about 100 ops and autograd nodes a layer). A stage whose device work is shorter waits for the
+// host: GPT-2 124M at 8 x 1024 on an H200 (22.1 ms a step, where 16 x 1024 takes 38.5: its
+// device time alone would give 19.8), and the first stage of its pipelines.
+inline constexpr double kHostSecondsPerLayer = 1.6e-3;
+// The embedding's ops, and the final norm's, the head's and the loss's, each about half a layer's.
+inline constexpr double kHostLayersForEmbedding = 0.5;
+inline constexpr double kHostLayersForHead = 0.5;
 // The loss over the logits in our trainer without tp (the whole model, or a pipeline's last
 // stage), as bytes per 16-bit logit streamed at kHbmEfficiency (no eager factor on top), fitted
 // on one H200 to `meshwork-kernel-check --bench` for GPT-2's 8192 x 50304 logits: the two
@@ -62,6 +72,16 @@ inline constexpr double kEagerEfficiency = 0.81;
 // written) 0.73 ms, where ATen's cross-entropy on an fp32 copy with its backward took 5.40 ms
 // (44 bytes a logit). An fp32 logit costs twice the kernels' bytes.
 inline constexpr double kFusedLossBytesPerLogit = 6.0;
+// Our trainer keeps fp32 parameters and a flat fp32 gradient buffer (core/train/ParameterLayout.h)
+// and autocasts, so every micro-batch streams each matmul weight whatever its tokens: the
+// forward casts it to 16 bits (read 4, write 2 bytes), the backward casts its 16-bit gradient up
+// (read 2, write 4) and adds it into the buffer (read 4 + 4, write 4). fp32 keeps the add alone.
+// The embedding's lookup gradient is a dense fp32 table, zeroed and then added: 16 bytes.
+// Fitted with kEagerEfficiency to the one-GPU runs (LLaMA-1B's 1.2 B parameters take about
+// 8 ms a micro-batch at 2 x 2048 tokens, measured as 2 x (90.5 - x) = 160.7 - x).
+inline constexpr double kCastBytesPerParam = 24.0;
+inline constexpr double kFp32AddBytesPerParam = 12.0;
+inline constexpr double kEmbeddingGradBytesPerParam = 16.0;
 
 // --- communication -------------------------------------------------------------------------
 // NCCL ring collectives reach this fraction of the link's datasheet bandwidth (nccl-tests

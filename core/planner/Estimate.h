@@ -57,6 +57,7 @@ struct TimeEstimate {
     double recompute = 0;        // extra forward work for recomputation
     double tpComm = 0;           // tensor/sequence-parallel collectives on the intra-node link
     double cpComm = 0;           // context-parallel K/V exchange (exposed part)
+    double host = 0;             // the GPU waiting for the host to issue kernels (eager, meshwork target)
     double ppComm = 0;           // pipeline point-to-point sends
     double bubble = 0;           // pipeline bubble
     double dpComm = 0;           // exposed data-parallel / ZeRO collectives

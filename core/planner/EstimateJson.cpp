@@ -46,7 +46,7 @@ Json estimateToJson(const Estimate& e)
     const TimeEstimate& t = e.time;
     Json time = Json::object();
     time.set("compute_s", t.compute).set("attention_s", t.attention).set("memory_bound_s", t.memoryBound);
-    time.set("recompute_s", t.recompute).set("tp_comm_s", t.tpComm).set("cp_comm_s", t.cpComm);
+    time.set("recompute_s", t.recompute).set("tp_comm_s", t.tpComm).set("cp_comm_s", t.cpComm).set("host_s", t.host);
     time.set("pp_comm_s", t.ppComm).set("bubble_s", t.bubble).set("dp_comm_s", t.dpComm);
     time.set("dp_comm_total_s", t.dpCommTotal).set("optimizer_s", t.optimizer).set("step_s", t.step);
     j.set("time", std::move(time));

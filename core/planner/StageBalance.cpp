@@ -14,10 +14,12 @@ namespace meshwork {
 namespace {
 
 // Seconds per micro-batch of pipeline rank r with n layers over all its chunks: the time model's
-// pace (TimeModel.cpp takes the slowest rank).
+// pace (TimeModel.cpp takes the slowest rank), the device's or the host's, whichever is longer.
 double rankSeconds(const StageCost& c, int64_t layers, int r, int pp)
 {
-    return double(layers) * c.perLayer + (r == 0 ? c.embedding : 0) + (r == pp - 1 ? c.head : 0);
+    const double device = double(layers) * c.perLayer + (r == 0 ? c.embedding : 0) + (r == pp - 1 ? c.head : 0);
+    const double host = double(layers) * c.hostPerLayer + (r == 0 ? c.hostEmbedding : 0) + (r == pp - 1 ? c.hostHead : 0);
+    return std::max(device, host);
 }
 
 std::string ms(double s)

@@ -66,6 +66,8 @@ struct UnitCost {
     MicroBatchTime layer;
     double headCompute = 0;
     double headMemory = 0;
+    double hostPerLayer = 0;    // the host's seconds to issue a layer's forward and backward
+    double embeddingMemory = 0; // first stage only
     double embeddingTpComm = 0; // first stage only
     double headTpComm = 0;      // last stage only
 };
@@ -129,6 +131,16 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
     if (target == Target::Meshwork && w.t <= 1)
         lossBytes = calib::kFusedLossBytesPerLogit * w.e / 2 * calib::kEagerEfficiency;
     unit.headMemory = w.T * V / w.t * lossBytes / w.hbm;
+    if (target == Target::Meshwork) {
+        // The fp32 parameters' traffic, every micro-batch (Calibration.h): the matmul weights of
+        // each layer and the head; the embedding's dense gradient on the first stage.
+        const double perParam = plan.precision == Precision::Fp32 ? calib::kFp32AddBytesPerParam : calib::kCastBytesPerParam;
+        out.memoryBound += layerMatmulParamsPerGpu(m, plan.tp) * perParam / w.hbm;
+        if (plan.recompute == Recompute::Full && plan.precision != Precision::Fp32)
+            out.memoryBound += layerMatmulParamsPerGpu(m, plan.tp) * 6 / w.hbm; // the forward's casts again
+        unit.headMemory += V * C / w.t * perParam / w.hbm;
+        unit.embeddingMemory = V * C / w.t * calib::kEmbeddingGradBytesPerParam / w.hbm;
+    }
 
     // TP: two all-reduces (or all-gather + reduce-scatter with SP: same bus bytes) forward,
     // two backward per layer, of T x C activations (Narayanan et al. 2021 Section 3.2).
@@ -180,8 +192,10 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
         out.attention *= slow;
         out.memoryBound *= slow;
         out.recompute *= slow;
-        unit.headCompute *= slow;
+        // The output head is one large GEMM a pass, at its own efficiency however it is issued.
         unit.headMemory *= slow;
+        unit.embeddingMemory *= slow;
+        unit.hostPerLayer = calib::kHostSecondsPerLayer;
     }
     return unit;
 }
@@ -191,10 +205,13 @@ MicroBatchTime stageTime(const UnitCost& u, double layers, bool first, bool last
     MicroBatchTime t;
     t.compute = layers * u.layer.compute + (last ? u.headCompute : 0);
     t.attention = layers * u.layer.attention;
-    t.memoryBound = layers * u.layer.memoryBound + (last ? u.headMemory : 0);
+    t.memoryBound = layers * u.layer.memoryBound + (first ? u.embeddingMemory : 0) + (last ? u.headMemory : 0);
     t.recompute = layers * u.layer.recompute;
     t.tpComm = layers * u.layer.tpComm + (first ? u.embeddingTpComm : 0) + (last ? u.headTpComm : 0);
     t.cpComm = layers * u.layer.cpComm;
+    const double host = (layers + (first ? calib::kHostLayersForEmbedding : 0) + (last ? calib::kHostLayersForHead : 0))
+        * u.hostPerLayer;
+    t.host = std::max(0.0, host - t.device());
     return t;
 }
 
@@ -300,9 +317,12 @@ StageCost stageCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& 
 {
     const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
     StageCost c;
-    c.perLayer = stageTime(u, 1, false, false).total();
-    c.embedding = stageTime(u, 0, true, false).total();
-    c.head = stageTime(u, 0, false, true).total();
+    c.perLayer = stageTime(u, 1, false, false).device();
+    c.embedding = stageTime(u, 0, true, false).device();
+    c.head = stageTime(u, 0, false, true).device();
+    c.hostPerLayer = u.hostPerLayer;
+    c.hostEmbedding = calib::kHostLayersForEmbedding * u.hostPerLayer;
+    c.hostHead = calib::kHostLayersForHead * u.hostPerLayer;
     return c;
 }
 
@@ -329,6 +349,7 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     te.recompute = mb * slow.recompute;
     te.tpComm = mb * slow.tpComm;
     te.cpComm = mb * slow.cpComm;
+    te.host = mb * slow.host;
 
     // Pipeline bubble (Narayanan et al. 2021 Section 2.2): (pp - 1) / (vpp m) of the ideal
     // time m t_mb, i.e. (pp - 1)/vpp micro-batch times.

@@ -15,16 +15,21 @@ double matmulEfficiency(double M, double N, double K, double peakTflops);
 // Seconds of one forward+backward of one micro-batch on pipeline rank `stage`, by term.
 struct MicroBatchTime {
     double compute = 0, attention = 0, memoryBound = 0, recompute = 0, tpComm = 0, cpComm = 0;
-    double total() const { return compute + attention + memoryBound + recompute + tpComm + cpComm; }
+    // What the GPU waits for the host beyond its own work (our trainer's eager ops, Calibration.h).
+    double host = 0;
+    double device() const { return compute + attention + memoryBound + recompute + tpComm + cpComm; }
+    double total() const { return device() + host; }
 };
 MicroBatchTime microBatchTime(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan,
                               Target target, int stage, bool flash);
 
 // Seconds of one forward+backward of one micro-batch on a virtual stage of n layers: n x
 // perLayer, plus `embedding` on the first virtual stage and `head` (final norm, output head,
-// loss) on the last. What StageBalance.h balances.
+// loss) on the last, on the device; the host needs n x hostPerLayer to issue it, and the
+// longer of the two sets the stage's pace. What StageBalance.h balances.
 struct StageCost {
     double perLayer = 0, embedding = 0, head = 0;
+    double hostPerLayer = 0, hostEmbedding = 0, hostHead = 0;
 };
 StageCost stageCost(const ModelSpec& model, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash);
 

@@ -36,8 +36,8 @@ void printEstimate(const char* label, const Estimate& e)
                 label, e.valid ? 1 : 0, e.memory.totalGiB, e.memory.capacityGiB, e.memory.fullestStage, e.time.step,
                 e.throughput.tokensPerS, e.throughput.tflopsPerGpu, 100 * e.throughput.mfu);
     const TimeEstimate& t = e.time;
-    std::printf("  time: compute %.4f attention %.4f memory-bound %.4f recompute %.4f tp %.4f cp %.4f pp %.4f bubble %.4f dp %.4f (of %.4f) optimizer %.4f\n",
-                t.compute, t.attention, t.memoryBound, t.recompute, t.tpComm, t.cpComm, t.ppComm, t.bubble, t.dpComm,
+    std::printf("  time: compute %.4f attention %.4f memory-bound %.4f recompute %.4f tp %.4f cp %.4f host %.4f pp %.4f bubble %.4f dp %.4f (of %.4f) optimizer %.4f\n",
+                t.compute, t.attention, t.memoryBound, t.recompute, t.tpComm, t.cpComm, t.host, t.ppComm, t.bubble, t.dpComm,
                 t.dpCommTotal, t.optimizer);
     const StageMemory& s = e.memory.stages[size_t(e.memory.fullestStage)];
     std::printf("  memory (stage %d): weights %.2f grads %.2f optimizer %.2f activations %.2f logits %.2f buffers %.2f context %.2f reserve %.2f host %.2f GiB\n",

@@ -26,7 +26,7 @@ void checkSane(const Estimate& e, const std::string& what)
         QVERIFY2(s.total <= e.memory.totalGiB + 1e-12, ctx.c_str());
     }
     const TimeEstimate& t = e.time;
-    for (double v : {t.compute, t.attention, t.memoryBound, t.recompute, t.tpComm, t.cpComm, t.ppComm, t.bubble, t.dpComm,
+    for (double v : {t.compute, t.attention, t.memoryBound, t.recompute, t.tpComm, t.cpComm, t.host, t.ppComm, t.bubble, t.dpComm,
                      t.dpCommTotal, t.optimizer, t.step})
         QVERIFY2(sane(v), ctx.c_str());
     QVERIFY2(t.step > 0, ctx.c_str());

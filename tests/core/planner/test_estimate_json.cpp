@@ -68,7 +68,7 @@ private slots:
 
         const Json* time = j.find("time");
         QVERIFY(time && time->isObject());
-        for (const char* key : {"compute_s", "attention_s", "memory_bound_s", "recompute_s", "tp_comm_s", "cp_comm_s",
+        for (const char* key : {"compute_s", "attention_s", "memory_bound_s", "recompute_s", "tp_comm_s", "cp_comm_s", "host_s",
                                 "pp_comm_s", "bubble_s", "dp_comm_s", "dp_comm_total_s", "optimizer_s", "step_s"})
             requireNumber(*time, key);
         QVERIFY(time->find("step_s")->asNumber() > 0);

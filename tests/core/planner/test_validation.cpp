@@ -217,6 +217,14 @@ std::string constants()
     o << "| eager efficiency (meshwork target only) | " << kEagerEfficiency
       << " | eager LibTorch kernels (unfused bias adds, autocast casts, launch gaps) against the fused kernels above; "
          "fitted to the six runs of meshwork-train below together |\n";
+    o << "| parameter traffic (meshwork target only) | " << kCastBytesPerParam << " bytes per matmul parameter and micro-batch ("
+      << kFp32AddBytesPerParam << " in fp32), the embedding's dense gradient " << kEmbeddingGradBytesPerParam
+      << " | fp32 parameters autocast to 16 bits every forward, the 16-bit gradients cast up and added into the fp32 "
+         "buffer every backward, whatever the tokens |\n";
+    o << "| host time (meshwork target only) | " << kHostSecondsPerLayer * 1e3 << " ms per layer and micro-batch, "
+      << kHostLayersForEmbedding << " layer for the embedding and " << kHostLayersForHead
+      << " for the head | eager LibTorch issues about 100 ops a layer; a stage whose device work is shorter waits (GPT-2 124M "
+         "at 8 x 1024 tokens, and its pipelines' first stage) |\n";
     o << "| memory | CUDA context " << kCudaContextGiB << " GiB, NCCL " << kNcclGiBPerGroup
       << " GiB per communicator, allocator reserve " << kAllocatorReserveFraction * 100
       << "% | context and workspaces as nvidia-smi shows them; caching-allocator fragmentation |\n";
