@@ -213,6 +213,11 @@ dp_scaling() {
   for n in $SIZES; do
     bench "gpt2-dp$n" $n $G --dp $n
     bench "gpt2-dp$n-bucket100" $n $G --dp $n --bucket-mb 100
+    # GPT-2 with the loss kernels is bound by the host: fewer collectives, less host time each step.
+    bench "gpt2-dp$n-bucket200" $n $G --dp $n --bucket-mb 200
+    bench "gpt2-zero2-dp$n" $n $G --dp $n --zero 2
+    bench "gpt2-zero2-dp$n-bucket100" $n $G --dp $n --zero 2 --bucket-mb 100
+    bench "llama-dp$n-bucket100" $n $L --dp $n --bucket-mb 100
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n
