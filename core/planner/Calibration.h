@@ -65,6 +65,9 @@ inline constexpr double kHostSecondsPerLayer = 1.6e-3;
 // The embedding's ops, and the final norm's, the head's and the loss's, each about half a layer's.
 inline constexpr double kHostLayersForEmbedding = 0.5;
 inline constexpr double kHostLayersForHead = 0.5;
+// The host's seconds per c10d collective in our trainer (the work object, its events, the stream
+// waits; 2 x H200, `meshwork-train --profile` of GPT-2 under tp 2: about 150 us each).
+inline constexpr double kHostSecondsPerCollective = 150e-6;
 // The loss over the logits in our trainer without tp (the whole model, or a pipeline's last
 // stage), as bytes per 16-bit logit streamed at kHbmEfficiency (no eager factor on top), fitted
 // on one H200 to `meshwork-kernel-check --bench` for GPT-2's 8192 x 50304 logits: the two

@@ -195,9 +195,17 @@ UnitCost unitCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& pl
         // The output head is one large GEMM a pass, at its own efficiency however it is issued.
         unit.headMemory *= slow;
         unit.embeddingMemory *= slow;
-        unit.hostPerLayer = calib::kHostSecondsPerLayer;
+        // Tensor parallelism's collectives are issued by the same host thread: two forward,
+        // two backward a layer (the embedding's and the head's about as many).
+        unit.hostPerLayer = calib::kHostSecondsPerLayer + (w.t > 1 ? 4 * calib::kHostSecondsPerCollective : 0);
     }
     return unit;
+}
+
+// The host's seconds to issue a micro-batch's forward and backward on a stage.
+double stageHostSeconds(const UnitCost& u, double layers, bool first, bool last)
+{
+    return (layers + (first ? calib::kHostLayersForEmbedding : 0) + (last ? calib::kHostLayersForHead : 0)) * u.hostPerLayer;
 }
 
 MicroBatchTime stageTime(const UnitCost& u, double layers, bool first, bool last)
@@ -209,9 +217,7 @@ MicroBatchTime stageTime(const UnitCost& u, double layers, bool first, bool last
     t.recompute = layers * u.layer.recompute;
     t.tpComm = layers * u.layer.tpComm + (first ? u.embeddingTpComm : 0) + (last ? u.headTpComm : 0);
     t.cpComm = layers * u.layer.cpComm;
-    const double host = (layers + (first ? calib::kHostLayersForEmbedding : 0) + (last ? calib::kHostLayersForHead : 0))
-        * u.hostPerLayer;
-    t.host = std::max(0.0, host - t.device());
+    t.host = std::max(0.0, stageHostSeconds(u, layers, first, last) - t.device());
     return t;
 }
 
@@ -312,6 +318,31 @@ MicroBatchTime microBatchTime(const ModelSpec& m, const ClusterSpec& cluster, co
     const UnitCost u = unitCost(m, cluster, plan, target, flash, planLinks(cluster, plan));
     return stageTime(u, double(layersOnStage(m, plan, stage)), stage == 0, stage == std::max(plan.pp, 1) - 1);
 }
+
+namespace {
+
+// The collectives our trainer issues for data parallelism in a step over a stage of `layers`:
+// its buckets (kDefaultBucketMb) are reduced as they become final, those of one parameter and
+// those final together as one collective (GradientSync.h), so a layer takes its bytes over the
+// larger of a bucket and its largest matrix (GPT-2 124M: about one a layer, LLaMA-1B four; 16
+// and 61 in all in `meshwork-train --profile` on 2 H200s), and the embedding and the head one
+// each; once a step, or after every micro-batch under partitioned ZeRO-2. ZeRO-1/2 then
+// broadcast the updated shards, about a collective a layer. ZeRO-3's gathers and reduce-scatters (three a unit and
+// micro-batch) are left out: its runs wait for the device, not the host (GPT-2 124M on 2 H200s:
+// 5 ms a step at the step's end, 286,361 tokens/s per GPU where 42 more collectives a
+// micro-batch on the host would give 242,000).
+double dpCollectivesPerStep(const ModelSpec& m, const Plan& plan, double layers, double mb)
+{
+    if (plan.zero >= 3) return 0;
+    const double t = std::max(plan.tp, 1);
+    const double largest = double(m.hidden) * double(std::max(m.ffn, m.hidden)) / t * 4;
+    const double perLayer = std::max(1.0, std::round(layerParamsPerGpu(m, plan.tp) * 4
+                                                     / std::max(kDefaultBucketMb * 1024 * 1024, largest)));
+    const double reductions = (partitionsGradients(plan) ? mb : 1) * (layers * perLayer + 2);
+    return reductions + (plan.zero >= 1 ? layers + 2 : 0);
+}
+
+} // namespace
 
 StageCost stageCost(const ModelSpec& m, const ClusterSpec& cluster, const Plan& plan, Target target, bool flash)
 {
@@ -455,7 +486,19 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
         te.dpCommTotal += dpMemory;
     }
 
-    te.step = mb * tmb + te.bubble + te.ppComm + te.dpComm + te.optimizer;
+    // The data-parallel collectives are issued by the backward's host thread too (c10d's host
+    // work, Calibration.h): where the host sets the pace, they lengthen the step.
+    if (target == Target::Meshwork && links.dp.size > 1 && unit.hostPerLayer > 0) {
+        int slowest = 0;
+        for (int i = 1; i < pp; ++i)
+            if (stageTime(unit, double(layersOnStage(m, plan, i)), false, i == pp - 1).total() > slow.total()) slowest = i;
+        const double collectives = dpCollectivesPerStep(m, plan, double(layersOnStage(m, plan, slowest)), mb);
+        const double host = mb * stageHostSeconds(unit, double(layersOnStage(m, plan, slowest)), slowest == 0, slowest == pp - 1)
+            + collectives * calib::kHostSecondsPerCollective;
+        te.host = std::max(te.host, host - mb * slow.device());
+    }
+
+    te.step = mb * slow.device() + te.host + te.bubble + te.ppComm + te.dpComm + te.optimizer;
 
     if (warnings) {
         for (const AxisLink* l : {&links.tp, &links.cp, &links.dp, &links.pp})

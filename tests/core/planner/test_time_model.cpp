@@ -133,6 +133,40 @@ private slots:
         QVERIFY(!hinted(b, "pipeline stages are uneven"));
     }
 
+    // Our trainer's host issues every op (Calibration.h: kHostSecondsPerLayer, per collective):
+    // GPT-2 124M at 8 x 1024 tokens waits for the host on one H200, at 16 x 1024 it does not;
+    // data and tensor parallelism's collectives add host time where the host sets the pace, and
+    // LLaMA-1B, whose device work is longer, never waits. Megatron's target has no host term.
+    void hostBoundSmallModels()
+    {
+        const ModelSpec gpt2 = model("gpt2-124m"), llama = model("llama-1b");
+        const ClusterSpec one = cluster("h200", 1, 1), two = cluster("h200", 1, 2);
+        auto host = [](const ModelSpec& m, const ClusterSpec& c, const Plan& p, Target t = Target::Meshwork) {
+            const Estimate e = estimate(m, c, p, t);
+            return e.time.host;
+        };
+        Plan b8 = plan(1, 1, 1, 8, 8, 1024), b16 = plan(1, 1, 1, 16, 16, 1024);
+        b8.precision = b16.precision = Precision::Bf16;
+        const double alone = host(gpt2, one, b8);
+        QVERIFY(alone > 0);
+        QCOMPARE(host(gpt2, one, b16), 0.0);
+        QCOMPARE(host(gpt2, one, b8, Target::Megatron), 0.0);
+
+        Plan dp2 = plan(2, 1, 1, 8, 16, 1024), zero2 = dp2, tp2 = plan(1, 2, 1, 8, 8, 1024);
+        zero2.zero = 2;
+        for (Plan* p : {&dp2, &zero2, &tp2}) p->precision = Precision::Bf16;
+        // dp 2: about one collective a layer, the embedding's and the head's: 14 x 150 us.
+        QVERIFY(std::abs(host(gpt2, two, dp2) - alone - 14 * calib::kHostSecondsPerCollective) < 1e-9);
+        // ZeRO-2 also broadcasts the updated shards, a layer at a time.
+        QVERIFY(host(gpt2, two, zero2) > host(gpt2, two, dp2));
+        // tp 2 halves the device work and adds four collectives a layer on the host.
+        QVERIFY(host(gpt2, two, tp2) > alone);
+
+        Plan l = plan(2, 1, 1, 2, 4, 2048);
+        l.precision = Precision::Bf16;
+        QCOMPARE(host(llama, two, l), 0.0);
+    }
+
     void tensorParallelComm()
     {
         const ModelSpec m = model("llama2-7b");
