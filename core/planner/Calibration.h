@@ -60,8 +60,11 @@ inline constexpr double kEagerEfficiency = 0.85;
 // The host's seconds to issue one layer's forward and backward in our trainer (eager LibTorch:
 // about 100 ops and autograd nodes a layer). A stage whose device work is shorter waits for the
 // host: GPT-2 124M at 8 x 1024 on an H200 (22.1 ms a step, where 16 x 1024 takes 38.5: its
-// device time alone would give 19.8), and the first stage of its pipelines.
-inline constexpr double kHostSecondsPerLayer = 1.6e-3;
+// device time alone would give 19.8), and the first stage of its pipelines (2 H200s: 7,5 the
+// fastest split, 9.5% ahead of 6,6; with these constants every split within 6%).
+inline constexpr double kHostSecondsPerLayer = 1.45e-3;
+// And once a step: the optimizer's launches, the loss's sync and the restart after it.
+inline constexpr double kHostSecondsPerStep = 2.0e-3;
 // The embedding's ops, and the final norm's, the head's and the loss's, each about half a layer's.
 inline constexpr double kHostLayersForEmbedding = 0.5;
 inline constexpr double kHostLayersForHead = 0.5;

@@ -486,15 +486,17 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
         te.dpCommTotal += dpMemory;
     }
 
-    // The data-parallel collectives are issued by the backward's host thread too (c10d's host
-    // work, Calibration.h): where the host sets the pace, they lengthen the step.
-    if (target == Target::Meshwork && links.dp.size > 1 && unit.hostPerLayer > 0) {
+    // The host's work once a step (the optimizer's launches, the loss's sync and the restart
+    // after it) and the data-parallel collectives, which the backward's host thread issues too
+    // (c10d's host work, Calibration.h): where the host sets the pace, they lengthen the step.
+    if (target == Target::Meshwork && unit.hostPerLayer > 0) {
         int slowest = 0;
         for (int i = 1; i < pp; ++i)
             if (stageTime(unit, double(layersOnStage(m, plan, i)), false, i == pp - 1).total() > slow.total()) slowest = i;
-        const double collectives = dpCollectivesPerStep(m, plan, double(layersOnStage(m, plan, slowest)), mb);
-        const double host = mb * stageHostSeconds(unit, double(layersOnStage(m, plan, slowest)), slowest == 0, slowest == pp - 1)
-            + collectives * calib::kHostSecondsPerCollective;
+        const double layers = double(layersOnStage(m, plan, slowest));
+        const double collectives = links.dp.size > 1 ? dpCollectivesPerStep(m, plan, layers, mb) : 0;
+        const double host = mb * stageHostSeconds(unit, layers, slowest == 0, slowest == pp - 1)
+            + collectives * calib::kHostSecondsPerCollective + calib::kHostSecondsPerStep;
         te.host = std::max(te.host, host - mb * slow.device());
     }
 

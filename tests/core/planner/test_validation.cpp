@@ -5,6 +5,7 @@
 
 #include "core/planner/Calibration.h"
 #include "core/planner/Estimate.h"
+#include "core/planner/StageBalance.h"
 #include "core/spec/Catalog.h"
 #include "core/spec/StageLayers.h"
 
@@ -222,9 +223,10 @@ std::string constants()
       << " | fp32 parameters autocast to 16 bits every forward, the 16-bit gradients cast up and added into the fp32 "
          "buffer every backward, whatever the tokens |\n";
     o << "| host time (meshwork target only) | " << kHostSecondsPerLayer * 1e3 << " ms per layer and micro-batch, "
-      << kHostLayersForEmbedding << " layer for the embedding and " << kHostLayersForHead
-      << " for the head | eager LibTorch issues about 100 ops a layer; a stage whose device work is shorter waits (GPT-2 124M "
-         "at 8 x 1024 tokens, and its pipelines' first stage) |\n";
+      << kHostLayersForEmbedding << " layer for the embedding and " << kHostLayersForHead << " for the head, "
+      << kHostSecondsPerStep * 1e3 << " ms a step, " << kHostSecondsPerCollective * 1e6
+      << " us per collective | eager LibTorch issues about 100 ops a layer; a stage whose device work is shorter waits "
+         "(GPT-2 124M at 8 x 1024 tokens, its pipelines' first stage, its tensor and data parallelism) |\n";
     o << "| memory | CUDA context " << kCudaContextGiB << " GiB, NCCL " << kNcclGiBPerGroup
       << " GiB per communicator, allocator reserve " << kAllocatorReserveFraction * 100
       << "% | context and workspaces as nvidia-smi shows them; caching-allocator fragmentation |\n";
@@ -360,6 +362,56 @@ private slots:
               100 * memErr);
         QVERIFY(std::abs(speedErr) <= 0.10);
         QVERIFY(std::abs(memErr) <= 0.10);
+    }
+
+    // Pipeline splits as meshwork-train ran them on 2 H200s (docs/bench/gpu-h200x2-loss-kernels.txt
+    // call 2, 8 micro-batches a step, median tokens/s per GPU): every split within 10%, and the
+    // split the planner balances to is the fastest measured.
+    void pipelineSplits_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("microBatch");
+        QTest::addColumn<int>("seq");
+        QTest::addColumn<QStringList>("splits");
+        QTest::addColumn<QList<double>>("measured");
+        QTest::newRow("gpt2-124m pp2") << "gpt2-124m" << 8 << 1024 << QStringList{"6,6", "7,5", "8,4", "9,3", "10,2"}
+                                       << QList<double>{290436, 318121, 273802, 271627, 220387};
+        QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2048 << QStringList{"8,8", "9,7", "10,6", "11,5", "12,4"}
+                                      << QList<double>{40930, 44087, 42537, 39875, 37066};
+    }
+    void pipelineSplits()
+    {
+        QFETCH(QString, model);
+        QFETCH(int, microBatch);
+        QFETCH(int, seq);
+        QFETCH(QStringList, splits);
+        QFETCH(QList<double>, measured);
+        ClusterSpec c;
+        c.gpu = *findGpu("h200");
+        c.nodes = 1;
+        c.gpusPerNode = 2;
+        const ModelSpec& m = *findModel(model.toStdString());
+        Plan p;
+        p.pp = 2;
+        p.microBatch = microBatch;
+        p.globalBatch = int64_t(microBatch) * 8;
+        p.seq = seq;
+        int fastest = 0;
+        for (int i = 0; i < splits.size(); ++i) {
+            std::string error;
+            p.stageLayers = *parseStageLayers(splits[i].toStdString(), &error);
+            const Estimate e = estimate(m, c, p, Target::Meshwork);
+            QVERIFY(e.valid);
+            const double perGpu = e.throughput.tokensPerS / 2, err = perGpu / measured[i] - 1;
+            qInfo("%s %s: measured %.0f, predicted %.0f (%+.1f%%)", qPrintable(model), qPrintable(splits[i]), measured[i],
+                  perGpu, 100 * err);
+            QVERIFY(std::abs(err) <= 0.10);
+            if (measured[i] > measured[fastest]) fastest = i;
+        }
+        p.stageLayers.clear();
+        const std::vector<int> balanced = balancedStageLayers(m, c, p, Target::Meshwork,
+                                                              usesFlashAttention(Target::Meshwork, EstimateOptions{}));
+        QCOMPARE(QString::fromStdString(formatStageLayers(balanced)), splits[fastest]);
     }
 
     void summary()
