@@ -1,6 +1,7 @@
 #include "core/train/dist/GradientSync.h"
 
 #include "core/train/TrainError.h"
+#include "core/train/dist/CollectiveIssuer.h"
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
@@ -33,9 +34,9 @@ ShardRange ShardRange::of(int64_t total, int index, int size)
 
 GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
                            const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType,
-                           const std::vector<bool>& reducedElsewhere)
+                           const std::vector<bool>& reducedElsewhere, CollectiveIssuer* issuer)
     : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode), m_reduceType(reduceType),
-      m_total(layout.totalElements)
+      m_issuer(mode == Mode::Partitioned ? nullptr : issuer), m_total(layout.totalElements)
 {
     if (group.trivial()) return;
     auto elsewhere = [&](size_t i) { return i < reducedElsewhere.size() && reducedElsewhere[i]; };
@@ -103,6 +104,7 @@ void GradientSync::armFor(int backwards)
         m_bucketsToStart.clear();
         for (const auto& buckets : m_bucketsOfParam) m_bucketsToStart.push_back(static_cast<int>(buckets.size()));
     } else {
+        drainIssued();
         m_flights.clear();
     }
     m_startedEarly = 0;
@@ -199,25 +201,54 @@ void GradientSync::startFlight(int64_t begin, int64_t end, int root)
         f.sent = sendBuffer(begin, end);
         m_inFlight += end - begin;
         m_peakInFlight = std::max(m_peakInFlight, m_inFlight);
+    } else if (m_issuer) {
+        // The issuing thread fills in what travels and the work; a deque's elements stay where
+        // they are as others are added, and none is read before drainIssued().
+        m_flights.push_back(std::move(f));
+        Flight* posted = &m_flights.back();
+        m_issuer->post([this, posted] {
+            const at::Tensor part = m_grads.narrow(0, posted->begin, posted->end - posted->begin);
+            posted->sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+            posted->work = startCollective(posted->sent, posted->root);
+        });
+        ++m_collectivesThisStep;
+        return;
     } else {
         const at::Tensor part = m_grads.narrow(0, begin, end - begin);
         f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
     }
-    std::vector<at::Tensor> t{f.sent};
+    f.work = startCollective(f.sent, root);
+    m_flights.push_back(std::move(f));
+    ++m_collectivesThisStep;
+}
+
+c10::intrusive_ptr<c10d::Work> GradientSync::startCollective(const at::Tensor& sent, int root)
+{
+    std::vector<at::Tensor> t{sent};
     if (root < 0) {
         c10d::AllreduceOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
-        f.work = m_group.backend->allreduce(t, opts);
-    } else {
-        c10d::ReduceOptions opts;
-        opts.reduceOp = c10d::ReduceOp::SUM;
-        opts.rootRank = root;
-        opts.timeout = m_mesh.timeout();
-        f.work = m_group.backend->reduce(t, opts);
+        return m_group.backend->allreduce(t, opts);
     }
-    m_flights.push_back(std::move(f));
-    ++m_collectivesThisStep;
+    c10d::ReduceOptions opts;
+    opts.reduceOp = c10d::ReduceOp::SUM;
+    opts.rootRank = root;
+    opts.timeout = m_mesh.timeout();
+    return m_group.backend->reduce(t, opts);
+}
+
+void GradientSync::drainIssued()
+{
+    if (!m_issuer) return;
+    try {
+        m_issuer->drain();
+    } catch (const TrainError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw TrainError(TrainErrorKind::Comm, std::string("issuing a ") + flightName(m_mode) + " on the " + m_group.name
+                                                   + " group failed (--comm-thread): " + e.what());
+    }
 }
 
 void GradientSync::retireOldest(const char* what)
@@ -252,6 +283,7 @@ void GradientSync::finish()
     if (m_group.trivial()) return;
     at::NoGradGuard noGrad;
     startUnstarted();
+    drainIssued();
     while (!m_flights.empty()) retireOldest(flightName(m_mode));
     m_collectivesLastStep = m_collectivesThisStep;
     m_collectivesThisStep = 0;
