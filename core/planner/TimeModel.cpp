@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace meshwork {
 
@@ -517,6 +518,16 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
             warnings->push_back("cp = " + std::to_string(plan.cp) + " spans nodes: the K/V ring runs on the inter-node network");
         if (plan.offload != Offload::None)
             warnings->push_back("offload moves optimizer work to the host: each step waits for PCIe transfers and CPU Adam");
+        if (target == Target::Meshwork && te.step > 0 && te.host > 0.1 * te.step) {
+            char perLayer[32];
+            std::snprintf(perLayer, sizeof perLayer, "%.1f ms", calib::kHostSecondsPerLayer * 1e3);
+            warnings->push_back("the GPUs wait for the host " + std::to_string(int(std::lround(100 * te.host / te.step)))
+                                + "% of the step: meshwork-train issues its ops one by one (about " + perLayer
+                                + " of host time a layer"
+                                + (plan.tp > 1 ? ", and tensor parallelism's collectives, four a layer" : "")
+                                + (links.dp.size > 1 ? ", and the gradient reductions" : "")
+                                + "), so a larger micro-batch gives the GPUs more work per op");
+        }
         if (pp > 1 && mb < pp)
             warnings->push_back("only " + std::to_string(int64_t(mb)) + " micro-batches for pp = " + std::to_string(pp)
                                 + ": the pipeline bubble is " + std::to_string(int(100 * te.bubble / te.step))

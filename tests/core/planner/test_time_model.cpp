@@ -165,6 +165,19 @@ private slots:
         Plan l = plan(2, 1, 1, 2, 4, 2048);
         l.precision = Precision::Bf16;
         QCOMPARE(host(llama, two, l), 0.0);
+
+        // Past a tenth of the step the estimate says so, and what to do about it.
+        auto warned = [](const Estimate& e) {
+            for (const std::string& w : e.warnings)
+                if (w.find("the GPUs wait for the host") != std::string::npos) return w;
+            return std::string();
+        };
+        const std::string tpWarning = warned(estimate(gpt2, two, tp2, Target::Meshwork));
+        QVERIFY2(tpWarning.find("tensor parallelism's collectives") != std::string::npos, tpWarning.c_str());
+        QVERIFY2(tpWarning.find("a larger micro-batch") != std::string::npos, tpWarning.c_str());
+        QVERIFY(warned(estimate(gpt2, two, dp2, Target::Meshwork)).find("gradient reductions") != std::string::npos);
+        QVERIFY(warned(estimate(gpt2, one, b8, Target::Meshwork)).empty()); // 2% of its step
+        QVERIFY(warned(estimate(llama, two, l, Target::Meshwork)).empty());
     }
 
     void tensorParallelComm()
