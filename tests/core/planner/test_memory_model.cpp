@@ -229,8 +229,10 @@ private slots:
     // The allocator's peak per pipeline stage as meshwork-train measured it on 4 and 2 H200s
     // (bf16): every stage's prediction stays within the issue's 10%. pp4: docs/bench
     // gpu-h200x4-issue4-dist.txt call 6, before the last stage took the loss kernels; the stages
-    // before it hold no logits and are as they were, the last one's peak is unknown (NaN) until
-    // 4 GPUs measure it again. pp2: gpu-h200x2-loss-kernels.txt call 1, with the loss kernels.
+    // before it hold no logits and are as they were. Its last stage holds the last quarter of
+    // the layers, the head and one micro-batch in flight under 1F1B, as the last stage of a pp2
+    // run with stage-layers 9,3 (GPT-2) or 12,4 (LLaMA-1B) does: those peaks stand in for it
+    // (gpu-h200x2-loss-kernels.txt call 2). pp2: the same file's call 1, with the loss kernels.
     void pipelineStagesMatchMeasuredPeaks_data()
     {
         QTest::addColumn<QString>("name");
@@ -238,9 +240,8 @@ private slots:
         QTest::addColumn<int>("microBatch");
         QTest::addColumn<int>("seq");
         QTest::addColumn<QList<double>>("measured");
-        const double unknown = std::nan("");
-        QTest::newRow("gpt2 pp4") << "gpt2-124m" << 4 << 8 << 1024 << QList<double>{3.79, 2.69, 2.06, unknown};
-        QTest::newRow("llama-1b pp4") << "llama-1b" << 4 << 2 << 2048 << QList<double>{14.88, 9.43, 7.80, unknown};
+        QTest::newRow("gpt2 pp4") << "gpt2-124m" << 4 << 8 << 1024 << QList<double>{3.79, 2.69, 2.06, 3.39};
+        QTest::newRow("llama-1b pp4") << "llama-1b" << 4 << 2 << 2048 << QList<double>{14.88, 9.43, 7.80, 12.27};
         QTest::newRow("gpt2 pp2") << "gpt2-124m" << 2 << 8 << 1024 << QList<double>{4.10, 4.34};
         QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2 << 2048 << QList<double>{18.89, 17.95};
     }
@@ -258,7 +259,6 @@ private slots:
         QCOMPARE(int(e.memory.stages.size()), pp);
         for (int i = 0; i < pp; ++i) {
             const double predicted = e.memory.stages[size_t(i)].allocated();
-            if (std::isnan(measured[i])) continue;
             qInfo("stage %d: predicted %.2f GiB, measured %.2f (%+.1f%%)", i, predicted, measured[i],
                   100 * (predicted / measured[i] - 1));
             QVERIFY(std::abs(predicted / measured[i] - 1) < 0.10);
