@@ -328,10 +328,10 @@ namespace {
 // larger of a bucket and its largest matrix (GPT-2 124M: about one a layer, LLaMA-1B four; 16
 // and 61 in all in `meshwork-train --profile` on 2 H200s), and the embedding and the head one
 // each; once a step, or after every micro-batch under partitioned ZeRO-2. ZeRO-1/2 then
-// broadcast the updated shards, about a collective a layer. ZeRO-3's gathers and reduce-scatters (three a unit and
-// micro-batch) are left out: its runs wait for the device, not the host (GPT-2 124M on 2 H200s:
-// 5 ms a step at the step's end, 286,361 tokens/s per GPU where 42 more collectives a
-// micro-batch on the host would give 242,000).
+// broadcast the updated shards, about a collective a layer. ZeRO-3's gathers and
+// reduce-scatters (three a unit and micro-batch) are left out: its runs wait for the device,
+// not the host (GPT-2 124M on 2 H200s: 5 ms a step at the step's end, 286,361 tokens/s per
+// GPU where 42 more collectives a micro-batch on the host would give 242,000).
 double dpCollectivesPerStep(const ModelSpec& m, const Plan& plan, double layers, double mb)
 {
     if (plan.zero >= 3) return 0;
@@ -370,9 +370,10 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // (head); with stage-layers any.
     const UnitCost unit = unitCost(m, cluster, plan, target, flash, links);
     MicroBatchTime slow = stageTime(unit, double(layersOnStage(m, plan, 0)), true, pp == 1);
+    int slowest = 0;
     for (int i = 1; i < pp; ++i) {
         const MicroBatchTime t = stageTime(unit, double(layersOnStage(m, plan, i)), false, i == pp - 1);
-        if (t.total() > slow.total()) slow = t;
+        if (t.total() > slow.total()) slow = t, slowest = i;
     }
     const double tmb = slow.total();
     te.compute = mb * slow.compute;
@@ -491,9 +492,6 @@ TimeEstimate timeEstimate(const ModelSpec& m, const ClusterSpec& cluster, const 
     // after it) and the data-parallel collectives, which the backward's host thread issues too
     // (c10d's host work, Calibration.h): where the host sets the pace, they lengthen the step.
     if (target == Target::Meshwork && unit.hostPerLayer > 0) {
-        int slowest = 0;
-        for (int i = 1; i < pp; ++i)
-            if (stageTime(unit, double(layersOnStage(m, plan, i)), false, i == pp - 1).total() > slow.total()) slowest = i;
         const double layers = double(layersOnStage(m, plan, slowest));
         const double collectives = links.dp.size > 1 ? dpCollectivesPerStep(m, plan, layers, mb) : 0;
         const double host = mb * stageHostSeconds(unit, layers, slowest == 0, slowest == pp - 1)
