@@ -87,7 +87,16 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
     }
 }
 
-GradientSync::~GradientSync() = default;
+GradientSync::~GradientSync()
+{
+    // Posted collectives point into this object: they run before it goes (a step that failed
+    // midway leaves some; their errors are the step's, reported already).
+    if (!m_issuer) return;
+    try {
+        m_issuer->drain();
+    } catch (...) {
+    }
+}
 
 void GradientSync::armFor(int backwards)
 {
