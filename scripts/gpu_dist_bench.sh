@@ -223,6 +223,7 @@ dp_scaling() {
     bench "gpt2-dp$n-commthread" $n $G --dp $n --comm-thread on
     bench "gpt2-zero1-dp$n" $n $G --dp $n --zero 1
     bench "gpt2-zero1-dp$n-commthread" $n $G --dp $n --zero 1 --comm-thread on
+    bench "gpt2-zero2-dp$n-commthread" $n $G --dp $n --zero 2 --comm-thread on
     bench "llama-dp$n-commthread" $n $L --dp $n --comm-thread on
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n

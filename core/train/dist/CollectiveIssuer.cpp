@@ -17,13 +17,16 @@ CollectiveIssuer::~CollectiveIssuer()
     m_thread.join();
 }
 
-void CollectiveIssuer::post(std::function<void()> task)
+uint64_t CollectiveIssuer::post(std::function<void()> task)
 {
+    uint64_t number = 0;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_tasks.push_back(std::move(task));
+        number = ++m_posted;
     }
     m_wake.notify_one();
+    return number;
 }
 
 void CollectiveIssuer::drain()
@@ -62,6 +65,7 @@ void CollectiveIssuer::run()
         lock.lock();
         if (error && !m_error) m_error = error;
         m_running = false;
+        m_ran.fetch_add(1, std::memory_order_release);
         if (m_tasks.empty()) m_idle.notify_all();
     }
 }

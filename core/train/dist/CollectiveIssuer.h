@@ -12,7 +12,9 @@
 
 #include <c10/core/Device.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -29,7 +31,10 @@ public:
     CollectiveIssuer(const CollectiveIssuer&) = delete;
     CollectiveIssuer& operator=(const CollectiveIssuer&) = delete;
 
-    void post(std::function<void()> task);
+    // Returns the task's number: 1 for the first posted, then 2, ...
+    uint64_t post(std::function<void()> task);
+    // Whether task `number` has run (or was skipped after a failure), without waiting.
+    bool ran(uint64_t number) const { return m_ran.load(std::memory_order_acquire) >= number; }
     // Waits until every posted task has run; rethrows the first task's error, if one failed.
     void drain();
 
@@ -41,6 +46,8 @@ private:
     std::condition_variable m_wake, m_idle;
     std::deque<std::function<void()>> m_tasks;
     bool m_running = false, m_stop = false;
+    uint64_t m_posted = 0;
+    std::atomic<uint64_t> m_ran{0};
     std::exception_ptr m_error;
     std::thread m_thread;
 };

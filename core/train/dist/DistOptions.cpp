@@ -24,7 +24,7 @@ const std::vector<OptionSpec>& distOptions()
                                  "runs, each before the first layer that reads it (overlap, the default), or at "
                                  "the end of the optimizer step (blocking)"},
         {"comm-thread", "on|off", "issue data parallelism's gradient reductions from a host thread of their own, off the "
-                                  "backward's (whole-model plans, ZeRO 0 or 1; default off)"},
+                                  "backward's (whole-model plans, ZeRO 0 to 2; default off)"},
         {"dump-params", "FILE", "(testing) write the final fp32 parameters, single-process layout, to FILE"},
     };
     return o;
@@ -141,8 +141,8 @@ std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist
 std::vector<std::string> checkDistOptions(const Plan& plan, const DistConfig& dist)
 {
     std::vector<std::string> out;
-    if (dist.commThread && (plan.tp > 1 || plan.pp > 1 || plan.cp > 1 || plan.zero >= 2))
-        out.push_back("--comm-thread on takes plans of data parallelism alone with ZeRO 0 or 1 (this one has tp "
+    if (dist.commThread && (plan.tp > 1 || plan.pp > 1 || plan.cp > 1 || plan.zero >= 3))
+        out.push_back("--comm-thread on takes plans of data parallelism alone with ZeRO 0 to 2 (this one has tp "
                       + std::to_string(plan.tp) + ", pp " + std::to_string(plan.pp) + ", cp " + std::to_string(plan.cp)
                       + ", zero " + std::to_string(plan.zero) + "): leave it off for this plan");
     return out;

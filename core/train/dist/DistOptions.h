@@ -33,7 +33,7 @@ struct DistConfig {
     // (ShardedOptimizer::overlapGather), "blocking" at the end of the optimizer step.
     std::string paramGather = "overlap";
     // Whether data parallelism's gradient collectives are issued by a host thread of their own
-    // (CollectiveIssuer.h) instead of the backward's: whole-model plans with ZeRO 0 or 1.
+    // (CollectiveIssuer.h) instead of the backward's: whole-model plans with ZeRO 0 to 2.
     bool commThread = false;
     std::string dumpParams;           // write the final parameters (full single-process layout) here
     std::string source = "defaults";  // "flags", "torchrun", "slurm" or "defaults": for the run_start log

@@ -227,9 +227,9 @@ RunResult DistTrainer::runUnguarded()
         }
     }
     // --comm-thread on: the reductions are issued off the backward's thread (checkDistOptions
-    // admits whole-model plans with ZeRO 0 or 1 alone).
+    // admits whole-model plans with ZeRO 0 to 2 alone).
     std::unique_ptr<CollectiveIssuer> issuer;
-    if (m_dist.commThread && whole && !zero3 && !partitionedGrads && !dpGroup.trivial())
+    if (m_dist.commThread && whole && !zero3 && !dpGroup.trivial())
         issuer = std::make_unique<CollectiveIssuer>(device);
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
                       partitionedGrads ? GradientSync::Mode::Partitioned

@@ -36,7 +36,7 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
                            const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType,
                            const std::vector<bool>& reducedElsewhere, CollectiveIssuer* issuer)
     : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode), m_reduceType(reduceType),
-      m_issuer(mode == Mode::Partitioned ? nullptr : issuer), m_total(layout.totalElements)
+      m_issuer(issuer), m_total(layout.totalElements)
 {
     if (group.trivial()) return;
     auto elsewhere = [&](size_t i) { return i < reducedElsewhere.size() && reducedElsewhere[i]; };
@@ -108,6 +108,7 @@ void GradientSync::armFor(int backwards)
         if (m_armedBackwards > 0) {
             at::NoGradGuard noGrad;
             startUnstarted();
+            drainIssued();
             while (!m_flights.empty()) retireOldest(flightName(m_mode));
         }
         m_bucketsToStart.clear();
@@ -210,19 +211,25 @@ void GradientSync::startFlight(int64_t begin, int64_t end, int root)
         f.sent = sendBuffer(begin, end);
         m_inFlight += end - begin;
         m_peakInFlight = std::max(m_peakInFlight, m_inFlight);
-    } else if (m_issuer) {
-        // The issuing thread fills in what travels and the work; a deque's elements stay where
-        // they are as others are added, and none is read before drainIssued().
+    }
+    if (m_issuer) {
+        // The issuing thread fills in the work (and what travels, unless partitioned): a deque's
+        // elements stay where they are as others are added or the oldest goes, and a flight is
+        // read only once issued (issued()).
         m_flights.push_back(std::move(f));
         Flight* posted = &m_flights.back();
-        m_issuer->post([this, posted] {
-            const at::Tensor part = m_grads.narrow(0, posted->begin, posted->end - posted->begin);
-            posted->sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+        const bool partitioned = m_mode == Mode::Partitioned;
+        posted->posted = m_issuer->post([this, posted, partitioned] {
+            if (!partitioned) {
+                const at::Tensor part = m_grads.narrow(0, posted->begin, posted->end - posted->begin);
+                posted->sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
+            }
             posted->work = startCollective(posted->sent, posted->root);
         });
         ++m_collectivesThisStep;
         return;
-    } else {
+    }
+    if (m_mode != Mode::Partitioned) {
         const at::Tensor part = m_grads.narrow(0, begin, end - begin);
         f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
     }
@@ -275,11 +282,22 @@ void GradientSync::retireOldest(const char* what)
     m_flights.pop_front();
 }
 
+bool GradientSync::issued(const Flight& f) const
+{
+    return f.posted == 0 || m_issuer->ran(f.posted);
+}
+
 void GradientSync::retireDone()
 {
     at::NoGradGuard noGrad;
-    while (!m_flights.empty() && (m_flights.front().work->isCompleted() || m_inFlight > m_windowElements))
+    while (!m_flights.empty()) {
+        const Flight& f = m_flights.front();
+        const bool over = m_inFlight > m_windowElements;
+        if (!over && !(issued(f) && f.work && f.work->isCompleted())) break;
+        // Past the window the oldest is waited for, once it has been issued.
+        if (!issued(f)) drainIssued();
         retireOldest(flightName(m_mode));
+    }
 }
 
 double GradientSync::gradientScale() const

@@ -37,9 +37,10 @@
 // head's backward, at the start of the pass; where it does not (tp, pp, ZeRO-3, --embedding-grad
 // dense) it is final only when the backward ends, and its reduction is the exposed tail.
 //
-// --comm-thread on (all-reduce and ZeRO-1's reduces; CollectiveIssuer.h): the hooks post each
-// collective to a host thread of its own, which casts and issues it; finish() and
-// drainIssued() wait until everything posted has been issued.
+// --comm-thread on (CollectiveIssuer.h): the hooks post each collective to a host thread of its
+// own, which casts and issues it (partitioned ZeRO-2 builds its send buffer before posting, as
+// the gradients it reads go right after); a flight is waited for only once it was issued, and
+// finish() and drainIssued() wait until everything posted has been.
 //
 // Split models: ParallelModel::finishBackward() rewrites some gradients after the backward
 // passes (sp-partial replicated parameters summed over tp, the tied embedding's copies over
@@ -85,7 +86,7 @@ public:
     // parameters' .grad undefined (TransformerModel::releaseGradients()).
     // reducedElsewhere: per parameter, whether another path reduces its gradient (an untied
     // embedding whose lookup rows EmbeddingRowSync gathers): no bucket holds it.
-    // issuer: where the collectives are issued (not under Mode::Partitioned); null: inline.
+    // issuer: where the collectives are issued; null: inline.
     GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
                  const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType = at::kFloat,
                  const std::vector<bool>& reducedElsewhere = {}, CollectiveIssuer* issuer = nullptr);
@@ -135,10 +136,13 @@ private:
         int root = -1;
         c10::intrusive_ptr<c10d::Work> work;
         at::Tensor sent; // what travels: a view of the buffer, or its bf16 copy
+        uint64_t posted = 0; // its number at the issuer (0: issued inline)
     };
     void onAccumulated(size_t param);
     // Partitioned: [begin, end) of the parameters' own gradients in one tensor of reduceType.
     at::Tensor sendBuffer(int64_t begin, int64_t end) const;
+    // Whether the flight's collective has been issued (always, without an issuer).
+    bool issued(const Flight& f) const;
     // Waits for the oldest flight and takes its sums (partitioned: adds them into the shard).
     void retireOldest(const char* what);
     // Partitioned: retires the flights that have completed, then the oldest while too much is in flight.

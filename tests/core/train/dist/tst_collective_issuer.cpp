@@ -31,6 +31,8 @@ private slots:
                 threads.push_back(std::this_thread::get_id());
             });
         issuer.drain();
+        QVERIFY(issuer.ran(200));
+        QVERIFY(!issuer.ran(201));
         QCOMPARE(int(order.size()), 200);
         for (int i = 0; i < 200; ++i) QCOMPARE(order[size_t(i)], i);
         for (const auto& id : threads) {

@@ -114,7 +114,7 @@ private slots:
     {
         QVERIFY_THROWS_EXCEPTION(SpecError, parse({}, {{"RANK", "0"}}));
     }
-    // --comm-thread: off by default; on takes data parallelism alone with ZeRO 0 or 1, and a
+    // --comm-thread: off by default; on takes data parallelism alone with ZeRO 0 to 2, and a
     // plan with anything else is refused with the flag and the plan's degrees named.
     void commThreadPlans()
     {
@@ -125,16 +125,16 @@ private slots:
         d.commThread = true;
         Plan plan;
         plan.dp = 2;
-        for (int zero : {0, 1}) {
+        for (int zero : {0, 1, 2}) {
             plan.zero = zero;
             QVERIFY(checkDistOptions(plan, d).empty());
         }
-        plan.zero = 2;
+        plan.zero = 3;
         auto p = checkDistOptions(plan, d);
         QCOMPARE(int(p.size()), 1);
-        QVERIFY2(QString::fromStdString(p[0]).contains("--comm-thread on takes plans of data parallelism alone with ZeRO 0 or 1"),
+        QVERIFY2(QString::fromStdString(p[0]).contains("--comm-thread on takes plans of data parallelism alone with ZeRO 0 to 2"),
                  p[0].c_str());
-        QVERIFY2(QString::fromStdString(p[0]).contains("zero 2"), p[0].c_str());
+        QVERIFY2(QString::fromStdString(p[0]).contains("zero 3"), p[0].c_str());
         plan.zero = 0, plan.tp = 2;
         QCOMPARE(int(checkDistOptions(plan, d).size()), 1);
         d.commThread = false;
