@@ -220,22 +220,22 @@ void GradientSync::startFlight(int64_t begin, int64_t end, int root)
         Flight* posted = &m_flights.back();
         const bool partitioned = m_mode == Mode::Partitioned;
         posted->posted = m_issuer->post([this, posted, partitioned] {
-            if (!partitioned) {
-                const at::Tensor part = m_grads.narrow(0, posted->begin, posted->end - posted->begin);
-                posted->sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
-            }
+            if (!partitioned) posted->sent = bufferToSend(posted->begin, posted->end);
             posted->work = startCollective(posted->sent, posted->root);
         });
         ++m_collectivesThisStep;
         return;
     }
-    if (m_mode != Mode::Partitioned) {
-        const at::Tensor part = m_grads.narrow(0, begin, end - begin);
-        f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
-    }
+    if (m_mode != Mode::Partitioned) f.sent = bufferToSend(begin, end);
     f.work = startCollective(f.sent, root);
     m_flights.push_back(std::move(f));
     ++m_collectivesThisStep;
+}
+
+at::Tensor GradientSync::bufferToSend(int64_t begin, int64_t end) const
+{
+    const at::Tensor part = m_grads.narrow(0, begin, end - begin);
+    return m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
 }
 
 c10::intrusive_ptr<c10d::Work> GradientSync::startCollective(const at::Tensor& sent, int root)

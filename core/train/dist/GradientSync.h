@@ -153,6 +153,8 @@ private:
     // (under ZeRO-1/2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
     void startFlight(int64_t begin, int64_t end, int root);
+    // [begin, end) of the gradient buffer as it travels: a view, or its copy in reduceType.
+    at::Tensor bufferToSend(int64_t begin, int64_t end) const;
     c10::intrusive_ptr<c10d::Work> startCollective(const at::Tensor& sent, int root);
 
     Mesh& m_mesh;
