@@ -306,6 +306,18 @@ replica() {
   bench gpt2b16selective-1gpu 1 $G16 --recompute selective
   bench llamab4-1gpu 1 $L4
 }
+# SET=token-batch: data parallelism at a training batch of 0.5M tokens a step (GPT-3's and
+# llm.c's batch for GPT-2 124M): each GPU accumulates 524288 / (tokens a micro-batch x n)
+# micro-batches and reduces once, against one GPU accumulating as many (the same work per GPU).
+# The rows of `layouts` reduce after every micro-batch, the worst case for scaling.
+token_batch() {
+  for n in $SIZES; do
+    bench "gpt2ga$((64 / n))-1gpu" 1 $G --global-batch $((8 * 64 / n))
+    bench "gpt2ga$((64 / n))-dp$n" $n $G --dp $n --global-batch 512
+    bench "llamaga$((128 / n))-1gpu" 1 $L --global-batch $((2 * 128 / n))
+    bench "llamaga$((128 / n))-dp$n" $n $L --dp $n --global-batch 256
+  done
+}
 # SET=tp-host: tensor parallelism of a small model is launch-bound (host_wait_ms near 0);
 # c10d's per-collective host work with its flight recorder off, and without recordStream.
 tp_host() {
@@ -325,7 +337,8 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     dp-sms) dp_sms ;;
     pp-balance) pp_balance ;;
     replica) replica ;;
-    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance, replica or tp-host (got $set)"; exit 2 ;;
+    token-batch) token_batch ;;
+    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance, replica, token-batch or tp-host (got $set)"; exit 2 ;;
   esac
 done
 echo "== meshwork-train ($STEPS steps each)"
