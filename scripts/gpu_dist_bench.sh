@@ -218,13 +218,6 @@ dp_scaling() {
     bench "gpt2-zero2-dp$n" $n $G --dp $n --zero 2
     bench "gpt2-zero2-dp$n-bucket100" $n $G --dp $n --zero 2 --bucket-mb 100
     bench "llama-dp$n-bucket100" $n $L --dp $n --bucket-mb 100
-    # The reductions issued by a host thread of their own (--comm-thread on): off the host-bound
-    # backward's thread, where c10d spends about 150 us a collective.
-    bench "gpt2-dp$n-commthread" $n $G --dp $n --comm-thread on
-    bench "gpt2-zero1-dp$n" $n $G --dp $n --zero 1
-    bench "gpt2-zero1-dp$n-commthread" $n $G --dp $n --zero 1 --comm-thread on
-    bench "gpt2-zero2-dp$n-commthread" $n $G --dp $n --zero 2 --comm-thread on
-    bench "llama-dp$n-commthread" $n $L --dp $n --comm-thread on
     bench "gpt2-dp$n-nooverlap" $n $G --dp $n --bucket-mb 4096
     NCCL_MAX_NCHANNELS=4 bench "gpt2-dp$n-4channels" $n $G --dp $n
     OMP_NUM_THREADS=1 bench "gpt2-dp$n-omp1" $n $G --dp $n

@@ -59,12 +59,6 @@ ranks dp2-embedding-dense 2 --dp 2 --embedding-grad dense
 # ZeRO-1/2's updated shards in one all-gather after the step, against the default broadcasts
 # during the next forward (zero1-dp2, zero2-dp2): the same losses.
 ranks zero1-dp2-gather-blocking 2 --dp 2 --zero 1 --param-gather blocking
-# The reductions issued by a thread of their own (CollectiveIssuer.h): dp2's and zero1-dp2's losses.
-ranks dp2-comm-thread 2 --dp 2 --comm-thread on
-ranks zero1-dp2-comm-thread 2 --dp 2 --zero 1 --comm-thread on
-ranks zero2-dp2-comm-thread 2 --dp 2 --zero 2 --comm-thread on
-ranks zero2-dp2-ga4-comm-thread 2 --dp 2 --zero 2 --global-batch 32 --comm-thread on
-ranks dp2-comm-thread-dense 2 --dp 2 --comm-thread on --embedding-grad dense
 ranks zero2-dp2-gather-blocking 2 --dp 2 --zero 2 --param-gather blocking
 ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01

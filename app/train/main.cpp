@@ -49,7 +49,6 @@ int main(int argc, char** argv)
         }
         dist = parseDistConfig(parseArgs(args, allTrainerOptions()));
         if (auto problems = checkWorldSize(config.plan, dist); !problems.empty()) throw SpecError(problems.front());
-        if (auto problems = checkDistOptions(config.plan, dist); !problems.empty()) throw SpecError(problems.front());
     } catch (const SpecError& e) {
         std::fprintf(stderr, "meshwork-train: %s\n", e.what());
         try {

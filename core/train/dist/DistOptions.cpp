@@ -23,8 +23,6 @@ const std::vector<OptionSpec>& distOptions()
         {"param-gather", "MODE", "ZeRO-1/2 bring the updated parameter shards to every rank while the next forward "
                                  "runs, each before the first layer that reads it (overlap, the default), or at "
                                  "the end of the optimizer step (blocking)"},
-        {"comm-thread", "on|off", "issue data parallelism's gradient reductions from a host thread of their own, off the "
-                                  "backward's (whole-model plans, ZeRO 0 to 2; default off)"},
         {"dump-params", "FILE", "(testing) write the final fp32 parameters, single-process layout, to FILE"},
     };
     return o;
@@ -109,11 +107,6 @@ DistConfig parseDistConfig(const ParsedArgs& a, const EnvLookup& env)
         if (c.paramGather != "overlap" && c.paramGather != "blocking")
             throw SpecError("--param-gather must be overlap or blocking (got \"" + c.paramGather + "\")");
     }
-    if (a.has("comm-thread")) {
-        const std::string v = a.value("comm-thread");
-        if (v != "on" && v != "off") throw SpecError("--comm-thread must be on or off (got \"" + v + "\")");
-        c.commThread = v == "on";
-    }
     c.dumpParams = a.value("dump-params");
 
     if (c.rank >= c.worldSize)
@@ -136,16 +129,6 @@ std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist
             + n(plan.cp) + " = " + n(plan.worldSize()) + " ranks but the launch has " + n(dist.worldSize) + " (from "
             + dist.source + "): start " + n(plan.worldSize()) + " ranks (meshwork-cli run --nproc "
             + n(plan.worldSize()) + ") or change the degrees"};
-}
-
-std::vector<std::string> checkDistOptions(const Plan& plan, const DistConfig& dist)
-{
-    std::vector<std::string> out;
-    if (dist.commThread && (plan.tp > 1 || plan.pp > 1 || plan.cp > 1 || plan.zero >= 3))
-        out.push_back("--comm-thread on takes plans of data parallelism alone with ZeRO 0 to 2 (this one has tp "
-                      + std::to_string(plan.tp) + ", pp " + std::to_string(plan.pp) + ", cp " + std::to_string(plan.cp)
-                      + ", zero " + std::to_string(plan.zero) + "): leave it off for this plan");
-    return out;
 }
 
 } // namespace meshwork

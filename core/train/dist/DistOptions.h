@@ -32,16 +32,13 @@ struct DistConfig {
     // When ZeRO-1/2 bring the updated shards to every rank: "overlap" during the next forward
     // (ShardedOptimizer::overlapGather), "blocking" at the end of the optimizer step.
     std::string paramGather = "overlap";
-    // Whether data parallelism's gradient collectives are issued by a host thread of their own
-    // (CollectiveIssuer.h) instead of the backward's: whole-model plans with ZeRO 0 to 2.
-    bool commThread = false;
     std::string dumpParams;           // write the final parameters (full single-process layout) here
     std::string source = "defaults";  // "flags", "torchrun", "slurm" or "defaults": for the run_start log
     bool distributed() const { return worldSize > 1; }
 };
 
 // --rank --world-size --local-rank --master-addr --master-port --collective-timeout --bucket-mb
-// --embedding-grad --param-gather --comm-thread --dump-params
+// --embedding-grad --param-gather --dump-params
 const std::vector<OptionSpec>& distOptions();
 
 using EnvLookup = std::function<const char*(const char*)>;
@@ -53,8 +50,6 @@ DistConfig parseDistConfig(const ParsedArgs& args); // the process environment
 
 // The plan against the launch: world size must equal dp x tp x pp x cp. Empty when fine.
 std::vector<std::string> checkWorldSize(const Plan& plan, const DistConfig& dist);
-// The options that only some plans take (--comm-thread), each problem naming the fix.
-std::vector<std::string> checkDistOptions(const Plan& plan, const DistConfig& dist);
 
 // What the distributed trainer cannot run yet (unsupportedParallelism, shared with the
 // planner): core/planner/TrainerSupport.h. parseTrainConfig() adds it to the plan's problems.

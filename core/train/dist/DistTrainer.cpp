@@ -15,7 +15,6 @@
 #include "core/planner/TrainerSupport.h"
 #include "core/train/PlannerPrediction.h"
 #include "core/train/TokenData.h"
-#include "core/train/dist/CollectiveIssuer.h"
 #include "core/train/dist/DistCheckpoint.h"
 #include "core/train/dist/EmbeddingRowSync.h"
 #include "core/train/dist/GradientSync.h"
@@ -226,18 +225,11 @@ RunResult DistTrainer::runUnguarded()
                 for (size_t i = 0; i < params.size(); ++i) reducedElsewhere[i] = layout.params[i].name == "wte";
         }
     }
-    // --comm-thread on: the reductions are issued off the backward's thread (checkDistOptions
-    // admits whole-model plans with ZeRO 0 to 2 alone).
-    std::unique_ptr<CollectiveIssuer> issuer;
-    if (m_dist.commThread && whole && !zero3 && !dpGroup.trivial())
-        issuer = std::make_unique<CollectiveIssuer>(device);
     GradientSync sync(mesh, zero3 ? unsynced : dpGroup, flatGrads, params, layout, m_dist.bucketMb,
                       partitionedGrads ? GradientSync::Mode::Partitioned
                       : zero           ? GradientSync::Mode::ReduceToOwners
                                        : GradientSync::Mode::AllReduce,
-                      reduceType, reducedElsewhere, issuer.get());
-    // The embedding's rows are gathered on the same group: after the reductions posted before.
-    if (rowSync && issuer) rowSync->setBeforeGather([&sync] { sync.drainIssued(); });
+                      reduceType, reducedElsewhere);
     const ShardRange shard = sharded       ? sharded->shard()
                              : zero3Units ? ShardRange{0, zero3Units->localElements()}
                                           : ShardRange{0, layout.totalElements};
@@ -410,7 +402,6 @@ RunResult DistTrainer::runUnguarded()
             overlap.set("level", "info").set("gradient_buckets", sync.bucketCount());
             overlap.set("buckets_started_during_backward", sync.bucketsStartedDuringBackward());
             overlap.set("gradient_collectives", sync.collectivesLastStep());
-            overlap.set("gradient_issuer", sync.issuesOffThread() ? "comm-thread" : "backward");
             overlap.set("embedding_rows_gathered", rowSync ? rowSync->rowsLastStep() : 0);
             if (partitionedGrads) overlap.set("gradient_elements_in_flight_peak", sync.peakInFlightLastStep());
             overlap.set("message", std::to_string(sync.bucketsStartedDuringBackward()) + " of "

@@ -35,7 +35,6 @@ void EmbeddingRowSync::lookupGradient(const at::Tensor& ids, const at::Tensor& r
     const int n = m_group.size();
     m_allIds = at::empty({ids1.size(0) * n}, ids1.options());
     m_allRows = at::empty({rows1.size(0) * n, C}, rows1.options());
-    if (m_beforeGather) m_beforeGather();
     c10d::AllgatherOptions opts;
     opts.timeout = m_mesh.timeout();
     m_idsWork = m_group.backend->_allgather_base(m_allIds, ids1, opts);

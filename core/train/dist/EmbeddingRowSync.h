@@ -21,7 +21,6 @@
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 
-#include <functional>
 #include <vector>
 
 namespace meshwork {
@@ -46,14 +45,10 @@ public:
     void finish();
 
     int64_t rowsLastStep() const { return m_rowsLastStep; }
-    // Runs before the gathers are issued: GradientSync's reductions posted to another thread
-    // (--comm-thread) go first, so every rank issues the group's collectives in one order.
-    void setBeforeGather(std::function<void()> f) { m_beforeGather = std::move(f); }
 
 private:
     Mesh& m_mesh;
     CommGroup& m_group;
-    std::function<void()> m_beforeGather;
     // Adds the gathered rows into the elements of wte's gradient this rank keeps.
     void addRows(const at::Tensor& ids, const at::Tensor& rows);
 

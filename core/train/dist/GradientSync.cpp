@@ -1,7 +1,6 @@
 #include "core/train/dist/GradientSync.h"
 
 #include "core/train/TrainError.h"
-#include "core/train/dist/CollectiveIssuer.h"
 #include "core/train/dist/Mesh.h"
 
 #include <ATen/ATen.h>
@@ -34,9 +33,9 @@ ShardRange ShardRange::of(int64_t total, int index, int size)
 
 GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
                            const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType,
-                           const std::vector<bool>& reducedElsewhere, CollectiveIssuer* issuer)
+                           const std::vector<bool>& reducedElsewhere)
     : m_mesh(mesh), m_group(group), m_grads(std::move(flatGrads)), m_mode(mode), m_reduceType(reduceType),
-      m_issuer(issuer), m_total(layout.totalElements)
+      m_total(layout.totalElements)
 {
     if (group.trivial()) return;
     auto elsewhere = [&](size_t i) { return i < reducedElsewhere.size() && reducedElsewhere[i]; };
@@ -87,16 +86,7 @@ GradientSync::GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, c
     }
 }
 
-GradientSync::~GradientSync()
-{
-    // Posted collectives point into this object: they run before it goes (a step that failed
-    // midway leaves some; their errors are the step's, reported already).
-    if (!m_issuer) return;
-    try {
-        m_issuer->drain();
-    } catch (...) {
-    }
-}
+GradientSync::~GradientSync() = default;
 
 void GradientSync::armFor(int backwards)
 {
@@ -108,13 +98,11 @@ void GradientSync::armFor(int backwards)
         if (m_armedBackwards > 0) {
             at::NoGradGuard noGrad;
             startUnstarted();
-            drainIssued();
             while (!m_flights.empty()) retireOldest(flightName(m_mode));
         }
         m_bucketsToStart.clear();
         for (const auto& buckets : m_bucketsOfParam) m_bucketsToStart.push_back(static_cast<int>(buckets.size()));
     } else {
-        drainIssued();
         m_flights.clear();
     }
     m_startedEarly = 0;
@@ -211,60 +199,25 @@ void GradientSync::startFlight(int64_t begin, int64_t end, int root)
         f.sent = sendBuffer(begin, end);
         m_inFlight += end - begin;
         m_peakInFlight = std::max(m_peakInFlight, m_inFlight);
+    } else {
+        const at::Tensor part = m_grads.narrow(0, begin, end - begin);
+        f.sent = m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
     }
-    if (m_issuer) {
-        // The issuing thread fills in the work (and what travels, unless partitioned): a deque's
-        // elements stay where they are as others are added or the oldest goes, and a flight is
-        // read only once issued (issued()).
-        m_flights.push_back(std::move(f));
-        Flight* posted = &m_flights.back();
-        const bool partitioned = m_mode == Mode::Partitioned;
-        posted->posted = m_issuer->post([this, posted, partitioned] {
-            if (!partitioned) posted->sent = bufferToSend(posted->begin, posted->end);
-            posted->work = startCollective(posted->sent, posted->root);
-        });
-        ++m_collectivesThisStep;
-        return;
-    }
-    if (m_mode != Mode::Partitioned) f.sent = bufferToSend(begin, end);
-    f.work = startCollective(f.sent, root);
-    m_flights.push_back(std::move(f));
-    ++m_collectivesThisStep;
-}
-
-at::Tensor GradientSync::bufferToSend(int64_t begin, int64_t end) const
-{
-    const at::Tensor part = m_grads.narrow(0, begin, end - begin);
-    return m_reduceType == part.scalar_type() ? part : part.to(m_reduceType);
-}
-
-c10::intrusive_ptr<c10d::Work> GradientSync::startCollective(const at::Tensor& sent, int root)
-{
-    std::vector<at::Tensor> t{sent};
+    std::vector<at::Tensor> t{f.sent};
     if (root < 0) {
         c10d::AllreduceOptions opts;
         opts.reduceOp = c10d::ReduceOp::SUM;
         opts.timeout = m_mesh.timeout();
-        return m_group.backend->allreduce(t, opts);
+        f.work = m_group.backend->allreduce(t, opts);
+    } else {
+        c10d::ReduceOptions opts;
+        opts.reduceOp = c10d::ReduceOp::SUM;
+        opts.rootRank = root;
+        opts.timeout = m_mesh.timeout();
+        f.work = m_group.backend->reduce(t, opts);
     }
-    c10d::ReduceOptions opts;
-    opts.reduceOp = c10d::ReduceOp::SUM;
-    opts.rootRank = root;
-    opts.timeout = m_mesh.timeout();
-    return m_group.backend->reduce(t, opts);
-}
-
-void GradientSync::drainIssued()
-{
-    if (!m_issuer) return;
-    try {
-        m_issuer->drain();
-    } catch (const TrainError&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw TrainError(TrainErrorKind::Comm, std::string("issuing a ") + flightName(m_mode) + " on the " + m_group.name
-                                                   + " group failed (--comm-thread): " + e.what());
-    }
+    m_flights.push_back(std::move(f));
+    ++m_collectivesThisStep;
 }
 
 void GradientSync::retireOldest(const char* what)
@@ -282,22 +235,11 @@ void GradientSync::retireOldest(const char* what)
     m_flights.pop_front();
 }
 
-bool GradientSync::issued(const Flight& f) const
-{
-    return f.posted == 0 || m_issuer->ran(f.posted);
-}
-
 void GradientSync::retireDone()
 {
     at::NoGradGuard noGrad;
-    while (!m_flights.empty()) {
-        const Flight& f = m_flights.front();
-        const bool over = m_inFlight > m_windowElements;
-        if (!over && !(issued(f) && f.work && f.work->isCompleted())) break;
-        // Past the window the oldest is waited for, once it has been issued.
-        if (!issued(f)) drainIssued();
+    while (!m_flights.empty() && (m_flights.front().work->isCompleted() || m_inFlight > m_windowElements))
         retireOldest(flightName(m_mode));
-    }
 }
 
 double GradientSync::gradientScale() const
@@ -310,7 +252,6 @@ void GradientSync::finish()
     if (m_group.trivial()) return;
     at::NoGradGuard noGrad;
     startUnstarted();
-    drainIssued();
     while (!m_flights.empty()) retireOldest(flightName(m_mode));
     m_collectivesLastStep = m_collectivesThisStep;
     m_collectivesThisStep = 0;

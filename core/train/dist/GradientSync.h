@@ -37,11 +37,6 @@
 // head's backward, at the start of the pass; where it does not (tp, pp, ZeRO-3, --embedding-grad
 // dense) it is final only when the backward ends, and its reduction is the exposed tail.
 //
-// --comm-thread on (CollectiveIssuer.h): the hooks post each collective to a host thread of its
-// own, which casts and issues it (partitioned ZeRO-2 builds its send buffer before posting, as
-// the gradients it reads go right after); a flight is waited for only once it was issued, and
-// finish() and drainIssued() wait until everything posted has been.
-//
 // Split models: ParallelModel::finishBackward() rewrites some gradients after the backward
 // passes (sp-partial replicated parameters summed over tp, the tied embedding's copies over
 // pp). Those parameters are held back (holdBack()): a bucket holding one starts in finish(),
@@ -63,7 +58,6 @@ struct Node;
 
 namespace meshwork {
 
-class CollectiveIssuer;
 class Mesh;
 struct CommGroup;
 
@@ -86,10 +80,9 @@ public:
     // parameters' .grad undefined (TransformerModel::releaseGradients()).
     // reducedElsewhere: per parameter, whether another path reduces its gradient (an untied
     // embedding whose lookup rows EmbeddingRowSync gathers): no bucket holds it.
-    // issuer: where the collectives are issued; null: inline.
     GradientSync(Mesh& mesh, CommGroup& group, at::Tensor flatGrads, const std::vector<at::Tensor>& params,
                  const ParameterLayout& layout, double bucketMb, Mode mode, at::ScalarType reduceType = at::kFloat,
-                 const std::vector<bool>& reducedElsewhere = {}, CollectiveIssuer* issuer = nullptr);
+                 const std::vector<bool>& reducedElsewhere = {});
     ~GradientSync();
 
     // Whether the coming backward pass reduces (only the last micro-batch of a step does:
@@ -104,15 +97,10 @@ public:
     void holdBack(const std::vector<bool>& rewrittenAfterBackward);
     // Starts what the hooks have not started and waits for everything.
     void finish();
-    // Waits until the collectives posted so far have been issued (--comm-thread), so that
-    // another collective on the group may follow them; nothing to wait for otherwise.
-    void drainIssued();
     // What the loss is multiplied by before backward so the reduced sums are means.
     double gradientScale() const;
 
     int bucketCount() const { return static_cast<int>(m_buckets.size()); }
-    // Whether the collectives go to a thread of their own (--comm-thread).
-    bool issuesOffThread() const { return m_issuer != nullptr; }
     int bucketsStartedDuringBackward() const { return m_startedEarly; }
     // Collectives the step's reducing backward took, the last one's where each reduces
     // (buckets ready together go as one).
@@ -136,13 +124,10 @@ private:
         int root = -1;
         c10::intrusive_ptr<c10d::Work> work;
         at::Tensor sent; // what travels: a view of the buffer, or its bf16 copy
-        uint64_t posted = 0; // its number at the issuer (0: issued inline)
     };
     void onAccumulated(size_t param);
     // Partitioned: [begin, end) of the parameters' own gradients in one tensor of reduceType.
     at::Tensor sendBuffer(int64_t begin, int64_t end) const;
-    // Whether the flight's collective has been issued (always, without an issuer).
-    bool issued(const Flight& f) const;
     // Waits for the oldest flight and takes its sums (partitioned: adds them into the shard).
     void retireOldest(const char* what);
     // Partitioned: retires the flights that have completed, then the oldest while too much is in flight.
@@ -153,16 +138,12 @@ private:
     // (under ZeRO-1/2 one per shard the run overlaps).
     void startRuns(const std::vector<size_t>& ready);
     void startFlight(int64_t begin, int64_t end, int root);
-    // [begin, end) of the gradient buffer as it travels: a view, or its copy in reduceType.
-    at::Tensor bufferToSend(int64_t begin, int64_t end) const;
-    c10::intrusive_ptr<c10d::Work> startCollective(const at::Tensor& sent, int root);
 
     Mesh& m_mesh;
     CommGroup& m_group;
     at::Tensor m_grads;
     Mode m_mode;
     at::ScalarType m_reduceType;
-    CollectiveIssuer* m_issuer = nullptr;
     int64_t m_total = 0; // elements of the layout
     std::vector<Bucket> m_buckets;
     std::deque<Flight> m_flights;

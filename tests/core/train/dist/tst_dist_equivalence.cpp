@@ -77,7 +77,6 @@ struct RunOutput {
     // Rank 0's first step (GradientSync): buckets, those started during backward, and the
     // collectives they went in (buckets ready together go as one).
     int buckets = -1, bucketsStartedEarly = -1, collectives = -1;
-    QString issuer; // which thread issued them: "backward", or "comm-thread" (--comm-thread on)
     int embeddingRows = -1; // lookup gradient rows gathered in that step (EmbeddingRowSync)
     int gatherPieces = -1;  // ZeRO-1/2: pieces broadcast during the next forward (0: one all-gather)
     // Rank 0's gradient buffer and parameters (run_start).
@@ -104,7 +103,6 @@ void readBucketOverlap(const QString& path, RunOutput& out)
         out.bucketsStartedEarly = int(early->asNumber());
         out.collectives = int(j->find("gradient_collectives")->asNumber());
         out.embeddingRows = int(j->find("embedding_rows_gathered")->asNumber());
-        out.issuer = QString::fromStdString(j->find("gradient_issuer")->asString());
         return;
     }
 }
@@ -258,16 +256,6 @@ void TestDistEquivalence::matchesSingleProcess_data()
         {"zero2-dp2xpp2-buckets", {"--dp", "2", "--pp", "2", "--zero", "2", "--bucket-mb", "0.01"}},
         // ZeRO-1 reduces to the shards' owners as ZeRO-2 does, under a pipeline too.
         {"zero1-dp2xpp2", {"--dp", "2", "--pp", "2", "--zero", "1"}},
-        // The reductions issued by a thread of their own (CollectiveIssuer.h): the same sums,
-        // with one collective or many, the embedding's rows gathered after them on the group.
-        {"dp2-comm-thread", {"--dp", "2", "--comm-thread", "on"}},
-        {"dp2-comm-thread-buckets", {"--dp", "2", "--comm-thread", "on", "--bucket-mb", "0.01"}},
-        {"zero1-dp2-comm-thread-buckets", {"--dp", "2", "--zero", "1", "--comm-thread", "on", "--bucket-mb", "0.01"}},
-        {"dp2-comm-thread-embedding-dense", {"--dp", "2", "--comm-thread", "on", "--embedding-grad", "dense"}},
-        // Partitioned ZeRO-2: send buffers built before posting, reductions retired once issued,
-        // after every micro-batch (2 a step here), some buckets cut by the shard boundary.
-        {"zero2-dp2-comm-thread-buckets", {"--dp", "2", "--zero", "2", "--comm-thread", "on", "--bucket-mb", "0.01"}},
-        {"zero2-dp2-comm-thread-embedding-dense", {"--dp", "2", "--zero", "2", "--comm-thread", "on", "--embedding-grad", "dense"}},
     };
     for (const char* model : {"gpt-nano", "llama-nano"})
         for (const auto& [name, args] : configs) {
@@ -302,9 +290,6 @@ void TestDistEquivalence::matchesSingleProcess()
         else
             QCOMPARE(got.bucketsStartedEarly, got.buckets); // nothing rewritten after backward
     }
-    // The thread that issued the reductions: a thread of their own with --comm-thread on.
-    if (got.buckets > 0)
-        QCOMPARE(got.issuer, QString(extra.contains("--comm-thread") ? "comm-thread" : "backward"));
     // Data parallelism over the whole model (ZeRO 0-2) gathers the embedding's lookup
     // gradient as rows: all 4 x 32 tokens of the step, 64 from each rank.
     const int zero = extra.contains("--zero") ? extra[extra.indexOf("--zero") + 1].toInt() : 0;
@@ -368,8 +353,6 @@ void TestDistEquivalence::bf16GradReduceStaysClose_data()
     QTest::newRow("dp2-buckets") << QStringList{"--dp", "2", "--bucket-mb", "0.01"};
     QTest::newRow("zero2-dp2") << QStringList{"--dp", "2", "--zero", "2"};
     QTest::newRow("zero3-dp2") << QStringList{"--dp", "2", "--zero", "3"};
-    // The casts made by the issuing thread (--comm-thread), written back by finish().
-    QTest::newRow("dp2-comm-thread-buckets") << QStringList{"--dp", "2", "--bucket-mb", "0.01", "--comm-thread", "on"};
 }
 
 void TestDistEquivalence::bf16GradReduceStaysClose()

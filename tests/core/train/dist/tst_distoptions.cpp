@@ -81,7 +81,6 @@ private slots:
                                         << "--embedding-grad must be auto, rows or dense (got \"sparse\")";
         QTest::newRow("param gather") << QStringList{"--param-gather", "later"} << ""
                                       << "--param-gather must be overlap or blocking (got \"later\")";
-        QTest::newRow("comm thread") << QStringList{"--comm-thread", "yes"} << "" << "--comm-thread must be on or off (got \"yes\")";
     }
     void embeddingGradientMode()
     {
@@ -113,32 +112,6 @@ private slots:
     void onlyOneOfRankAndWorldSize()
     {
         QVERIFY_THROWS_EXCEPTION(SpecError, parse({}, {{"RANK", "0"}}));
-    }
-    // --comm-thread: off by default; on takes data parallelism alone with ZeRO 0 to 2, and a
-    // plan with anything else is refused with the flag and the plan's degrees named.
-    void commThreadPlans()
-    {
-        QVERIFY(!parse({}, {}).commThread);
-        QVERIFY(parse({"--comm-thread", "on"}, {}).commThread);
-        QVERIFY(!parse({"--comm-thread", "off"}, {}).commThread);
-        DistConfig d;
-        d.commThread = true;
-        Plan plan;
-        plan.dp = 2;
-        for (int zero : {0, 1, 2}) {
-            plan.zero = zero;
-            QVERIFY(checkDistOptions(plan, d).empty());
-        }
-        plan.zero = 3;
-        auto p = checkDistOptions(plan, d);
-        QCOMPARE(int(p.size()), 1);
-        QVERIFY2(QString::fromStdString(p[0]).contains("--comm-thread on takes plans of data parallelism alone with ZeRO 0 to 2"),
-                 p[0].c_str());
-        QVERIFY2(QString::fromStdString(p[0]).contains("zero 3"), p[0].c_str());
-        plan.zero = 0, plan.tp = 2;
-        QCOMPARE(int(checkDistOptions(plan, d).size()), 1);
-        d.commThread = false;
-        QVERIFY(checkDistOptions(plan, d).empty());
     }
     void worldSizeAgainstPlan()
     {
