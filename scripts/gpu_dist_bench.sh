@@ -27,6 +27,10 @@ NGPU=${NGPU:-$(nvidia-smi -L 2>/dev/null | wc -l)}
 STEPS=${STEPS:-20}
 PY=${PYTHON:-python3}
 BUILD=${BUILD:-$ROOT/build-gpu-dist}
+SETS="layouts dp-scaling dp-sms pp-balance replica token-batch tp-host"
+for set in ${SET:-layouts}; do # checked before the build, which takes minutes
+  [[ " $SETS " == *" $set "* ]] || { echo "SET must be among: $SETS (got $set)" >&2; exit 2; }
+done
 mkdir -p "$OUT"
 LOG="$OUT/bench.log"
 exec > >(tee -a "$LOG") 2>&1
@@ -331,7 +335,6 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     pp-balance) pp_balance ;;
     replica) replica ;;
     token-batch) token_batch ;;
-    *) echo "SET must be layouts, dp-scaling, dp-sms, pp-balance, replica, token-batch or tp-host (got $set)"; exit 2 ;;
   esac
 done
 echo "== meshwork-train ($STEPS steps each)"
