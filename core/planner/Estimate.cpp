@@ -1,6 +1,7 @@
 #include "core/planner/Estimate.h"
 #include "core/planner/EstimateCore.h"
 
+#include "core/planner/DataParallelCost.h"
 #include "core/planner/MemoryModel.h"
 #include "core/planner/StageBalance.h"
 #include "core/planner/TimeModel.h"
@@ -102,6 +103,9 @@ Estimate estimate(const ModelSpec& model, const ClusterSpec& cluster, const Plan
     // a second pass over the stage costs each (3 x its time on bench_planner's megatron row).
     if (e.valid && plan.pp > 1)
         if (auto hint = stageBalanceHint(model, cluster, plan, target, flash)) e.warnings.push_back(std::move(*hint));
+    // Likewise the accumulation that would hide data parallelism's reduction (DataParallelCost.h).
+    if (e.valid && plan.dp > 1)
+        if (auto hint = dataParallelHint(model, cluster, plan, target, flash)) e.warnings.push_back(std::move(*hint));
     return e;
 }
 
