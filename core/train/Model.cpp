@@ -1,5 +1,6 @@
 #include "core/train/Model.h"
 
+#include "core/train/AutocastWeight.h"
 #include "core/train/Loss.h"
 #include "core/train/Recompute.h"
 #include "core/train/TrainError.h"
@@ -14,6 +15,13 @@
 namespace meshwork {
 
 namespace {
+
+// x W^T + b, the weights cast as autocast would, their gradients added into the fp32 buffers
+// in one kernel each (AutocastWeight.h).
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)
+{
+    return at::linear(x, autocastWeight(w), b.defined() ? std::optional<at::Tensor>(autocastWeight(b)) : std::nullopt);
+}
 
 // A leaf tensor that shares `flat`'s storage at `offset` (not an autograd view of it), so the
 // optimizer can update the flat buffer in place and autograd sees plain leaves.
@@ -175,7 +183,7 @@ at::Tensor TransformerModel::block(const Layer& p, const at::Tensor& x) const
     const int64_t NH = m_spec.heads, NKV = m_spec.kvHeads, hd = m_spec.headDim(), KV = m_spec.kvDim();
 
     at::Tensor h = norm(x, p.ln1w, p.ln1b);
-    at::Tensor qkv = at::linear(h, p.qkvw, p.qkvb.defined() ? std::optional<at::Tensor>(p.qkvb) : std::nullopt);
+    at::Tensor qkv = linear(h, p.qkvw, p.qkvb);
     // One split (its backward a single concatenation) rather than three narrows, whose
     // backward passes would each zero-fill a [B, T, C + 2 KV] gradient and add them up.
     const auto parts = qkv.split_with_sizes({C, KV, KV}, -1);
@@ -193,10 +201,10 @@ at::Tensor TransformerModel::block(const Layer& p, const at::Tensor& x) const
         v = v.unsqueeze(2).expand({B, NKV, rep, T, hd}).reshape({B, NH, T, hd});
     }
     at::Tensor y = attention(q, k, v).transpose(1, 2).reshape({B, T, C});
-    at::Tensor out = x + at::linear(y, p.projw, p.projb.defined() ? std::optional<at::Tensor>(p.projb) : std::nullopt);
+    at::Tensor out = x + linear(y, p.projw, p.projb);
 
     h = norm(out, p.ln2w, p.ln2b);
-    at::Tensor f = at::linear(h, p.fcw, p.fcb.defined() ? std::optional<at::Tensor>(p.fcb) : std::nullopt);
+    at::Tensor f = linear(h, p.fcw, p.fcb);
     if (m_spec.ffnKind == FfnKind::Gelu) {
         f = at::gelu(f, "tanh");
     } else {
@@ -204,7 +212,7 @@ at::Tensor TransformerModel::block(const Layer& p, const at::Tensor& x) const
         auto parts = f.chunk(2, -1);
         f = at::silu(parts[0]) * parts[1];
     }
-    return out + at::linear(f, p.mlpw, p.mlpb.defined() ? std::optional<at::Tensor>(p.mlpb) : std::nullopt);
+    return out + linear(f, p.mlpw, p.mlpb);
 }
 
 at::Tensor TransformerModel::hidden(const at::Tensor& idx)
@@ -254,7 +262,7 @@ at::Tensor TransformerModel::hidden(const at::Tensor& idx)
 
 at::Tensor TransformerModel::logits(const at::Tensor& idx)
 {
-    at::Tensor l = at::linear(hidden(idx), m_head);
+    at::Tensor l = linear(hidden(idx), m_head, at::Tensor());
     if (m_hooks) l = m_hooks->leave(static_cast<int>(m_layers.size()) + 1, l);
     return l;
 }

@@ -1,0 +1,23 @@
+// A parameter as autocast casts it for a matmul, with its gradient added into the parameter's
+// fp32 gradient buffer by one kernel: Megatron's gradient-accumulation fusion, done beside the
+// GEMM rather than in it.
+//
+// Autocast's own cast leaves two nodes in the backward pass: the half gradient cast to fp32
+// (reads 2 bytes an element, writes 4) and AccumulateGrad's add into the buffer (reads 8,
+// writes 4): 18 bytes an element every micro-batch. Here the half gradient is added into the
+// buffer in place (reads 6, writes 4) and AccumulateGrad gets no gradient: the sums are the
+// same to the bit (the half value is exact in fp32), and AccumulateGrad's post hooks
+// (GradientSync's, ZeRO-3's) still run, after the add. Where the parameter has no fp32
+// gradient buffer (ZeRO-2's partitioned gradients before their first micro-batch, a recomputed
+// block's detached inputs) its gradient goes on to AccumulateGrad as autocast's would.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+namespace meshwork {
+
+// w cast to the autocast type where autocast is on for w's device, w is fp32 and requires a
+// gradient under grad mode; w itself otherwise (autocast then does what it would have).
+at::Tensor autocastWeight(const at::Tensor& w);
+
+} // namespace meshwork

@@ -1,0 +1,130 @@
+// autocastWeight (core/train/AutocastWeight.h) under CPU autocast in bf16: the gradients it adds
+// into the fp32 buffers equal, to the bit, what autocast's own cast and AccumulateGrad give,
+// over accumulated backward passes; AccumulateGrad then receives nothing, yet its post hooks
+// (what GradientSync and ZeRO-3 wait on) still run once per pass; without a buffer the gradient
+// goes on to AccumulateGrad; outside autocast or grad mode the weight is passed through.
+#include "core/train/AutocastWeight.h"
+#include "core/train/Device.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <QtTest>
+
+using namespace meshwork;
+
+namespace {
+
+const c10::Device kCpu(c10::kCPU);
+
+// A leaf parameter viewing `flat` at `offset` with its gradient buffer viewing `grads` there,
+// as TransformerModel lays them out.
+at::Tensor leafOver(at::Tensor& flat, at::Tensor& grads, int64_t offset, std::vector<int64_t> shape)
+{
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    at::Tensor p = flat.narrow(0, offset, n).view(shape).detach().requires_grad_(true);
+    p.mutable_grad() = grads.narrow(0, offset, n).view(shape);
+    return p;
+}
+
+struct Params {
+    at::Tensor flat, grads, w, b;
+};
+
+Params params(bool buffers)
+{
+    Params p;
+    p.flat = at::randn({6 * 5 + 6}, at::TensorOptions().dtype(at::kFloat).device(kCpu));
+    p.grads = at::zeros_like(p.flat);
+    if (buffers) {
+        p.w = leafOver(p.flat, p.grads, 0, {6, 5});
+        p.b = leafOver(p.flat, p.grads, 30, {6});
+    } else {
+        p.w = p.flat.narrow(0, 0, 30).view({6, 5}).detach().requires_grad_(true);
+        p.b = p.flat.narrow(0, 30, 6).detach().requires_grad_(true);
+    }
+    return p;
+}
+
+// One micro-batch: the same loss either through autocastWeight or through autocast's cast.
+void pass(const Params& p, const at::Tensor& x, bool fused)
+{
+    at::Tensor y;
+    {
+        AutocastScope autocast(kCpu, Precision::Bf16);
+        const at::Tensor w = fused ? autocastWeight(p.w) : p.w, b = fused ? autocastWeight(p.b) : p.b;
+        y = at::linear(x, w, b);
+    }
+    QCOMPARE(y.scalar_type(), at::kBFloat16);
+    (y.to(at::kFloat).pow(2).sum() + p.w.sum()).backward(); // w also reaches AccumulateGrad in fp32
+}
+
+} // namespace
+
+class TestAutocastWeight : public QObject {
+    Q_OBJECT
+private slots:
+    void gradientsEqualAutocastsToTheBit()
+    {
+        at::manual_seed(3);
+        Params fused = params(true), plain = params(true);
+        plain.flat.copy_(fused.flat);
+        // What AccumulateGrad receives, and how often its post hooks run.
+        int hookRuns = 0;
+        bool receivedBias = false;
+        auto acc = torch::autograd::impl::grad_accumulator(fused.b);
+        acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+            [&](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list& inputs) {
+                ++hookRuns;
+                receivedBias = receivedBias || (!inputs.empty() && inputs[0].defined());
+                return outputs;
+            }));
+        for (int mb = 0; mb < 3; ++mb) {
+            const at::Tensor x = at::randn({4, 7, 5});
+            pass(fused, x, true);
+            pass(plain, x, false);
+            QCOMPARE(hookRuns, mb + 1);
+        }
+        QVERIFY(!receivedBias); // the bias's gradient went straight into its buffer
+        QVERIFY(at::equal(fused.grads, plain.grads));
+        QVERIFY(fused.grads.abs().sum().item<double>() > 0);
+        // Still views of the flat buffer: the optimizer and the reductions read them there.
+        QCOMPARE(fused.w.grad().data_ptr(), fused.grads.data_ptr());
+    }
+
+    void withoutBufferTheGradientGoesToAccumulateGrad()
+    {
+        at::manual_seed(4);
+        Params fused = params(false), plain = params(false);
+        plain.flat.copy_(fused.flat);
+        const at::Tensor x = at::randn({3, 5});
+        pass(fused, x, true);
+        pass(plain, x, false);
+        QVERIFY(fused.w.grad().defined() && fused.b.grad().defined());
+        QCOMPARE(fused.b.grad().scalar_type(), at::kFloat);
+        QVERIFY(at::equal(fused.w.grad(), plain.w.grad()));
+        QVERIFY(at::equal(fused.b.grad(), plain.b.grad()));
+    }
+
+    void passedThroughOutsideAutocastOrGradMode()
+    {
+        Params p = params(true);
+        QVERIFY(autocastWeight(p.w).is_same(p.w)); // no autocast
+        AutocastScope autocast(kCpu, Precision::Bf16);
+        {
+            at::NoGradGuard noGrad;
+            QVERIFY(autocastWeight(p.w).is_same(p.w));
+        }
+        const at::Tensor half = p.w.to(at::kBFloat16);
+        QVERIFY(autocastWeight(half).is_same(half));
+        const at::Tensor cast = autocastWeight(p.w);
+        QCOMPARE(cast.scalar_type(), at::kBFloat16);
+        QVERIFY(cast.requires_grad());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestAutocastWeight)
+#include "test_autocast_weight.moc"
