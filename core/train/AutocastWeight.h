@@ -7,9 +7,13 @@
 // writes 4): 18 bytes an element every micro-batch. Here the half gradient is added into the
 // buffer in place (reads 6, writes 4) and AccumulateGrad gets no gradient: the sums are the
 // same to the bit (the half value is exact in fp32), and AccumulateGrad's post hooks
-// (GradientSync's, ZeRO-3's) still run, after the add. Where the parameter has no fp32
-// gradient buffer (ZeRO-2's partitioned gradients before their first micro-batch, a recomputed
-// block's detached inputs) its gradient goes on to AccumulateGrad as autocast's would.
+// (GradientSync's) still run, after the add. Where the parameter has no fp32 gradient buffer
+// (ZeRO-2's partitioned gradients before their first micro-batch, a recomputed block's
+// detached inputs) its gradient goes on to AccumulateGrad as autocast's would.
+// The add happens when the backward reaches the cast, where AccumulateGrad waits for every use
+// of the parameter: a caller whose buffers become valid later (ZeRO-3 makes a tied embedding's
+// live when the embedding's own unit starts its backward, after the head's) keeps autocast's
+// cast.
 #pragma once
 
 #include <ATen/Tensor.h>

@@ -16,13 +16,6 @@ namespace meshwork {
 
 namespace {
 
-// x W^T + b, the weights cast as autocast would, their gradients added into the fp32 buffers
-// in one kernel each (AutocastWeight.h).
-at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)
-{
-    return at::linear(x, autocastWeight(w), b.defined() ? std::optional<at::Tensor>(autocastWeight(b)) : std::nullopt);
-}
-
 // A leaf tensor that shares `flat`'s storage at `offset` (not an autograd view of it), so the
 // optimizer can update the flat buffer in place and autograd sees plain leaves.
 at::Tensor sharedSlice(const at::Tensor& flat, int64_t offset, const std::vector<int64_t>& shape)
@@ -166,6 +159,12 @@ at::Tensor TransformerModel::rope(const at::Tensor& x) const
     const auto halves = x.chunk(2, -1);
     at::Tensor rotated = at::cat({-halves[1], halves[0]}, -1);
     return x * m_cos + rotated * m_sin;
+}
+
+at::Tensor TransformerModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
+{
+    auto cast = [this](const at::Tensor& t) { return m_hooks ? t : autocastWeight(t); };
+    return at::linear(x, cast(w), b.defined() ? std::optional<at::Tensor>(cast(b)) : std::nullopt);
 }
 
 at::Tensor TransformerModel::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const

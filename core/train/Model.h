@@ -86,6 +86,11 @@ private:
     at::Tensor block(const Layer& p, const at::Tensor& x) const;
     at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+    // x W^T + b. The weights are cast through autocastWeight (AutocastWeight.h), their gradients
+    // added into the fp32 buffers as the backward reaches them; under ZeRO-3 (unit hooks) as
+    // autocast casts them, since a tied weight's buffer is live only once its own unit's backward
+    // has begun, which AccumulateGrad waits for and that add would not.
+    at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     at::Tensor rope(const at::Tensor& x) const; // x [B, NH, T, hd]
     void prepareRope(int64_t T, c10::ScalarType type);
 
