@@ -163,7 +163,8 @@ at::Tensor TransformerModel::rope(const at::Tensor& x) const
 
 at::Tensor TransformerModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
 {
-    auto cast = [this](const at::Tensor& t) { return m_hooks ? t : autocastWeight(t); };
+    const bool fuse = !m_hooks || m_hooks->gradientBuffersLive();
+    auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
     return at::linear(x, cast(w), b.defined() ? std::optional<at::Tensor>(cast(b)) : std::nullopt);
 }
 

@@ -28,6 +28,10 @@ public:
     virtual ~ParameterUnitHooks() = default;
     virtual void enter(int unit) = 0;
     virtual at::Tensor leave(int unit, const at::Tensor& out) = 0;
+    // Whether the parameters' gradient buffers may be written whenever the backward reaches a
+    // use of them (AutocastWeight.h), or only once AccumulateGrad runs: ZeRO-3 makes a unit's
+    // buffers live when that unit's backward begins, after a tied head's.
+    virtual bool gradientBuffersLive() const { return true; }
 };
 
 // Takes the gradient of the token-embedding lookup's output, [B, T, C] with the ids [B, T]
@@ -87,9 +91,8 @@ private:
     at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     // x W^T + b. The weights are cast through autocastWeight (AutocastWeight.h), their gradients
-    // added into the fp32 buffers as the backward reaches them; under ZeRO-3 (unit hooks) as
-    // autocast casts them, since a tied weight's buffer is live only once its own unit's backward
-    // has begun, which AccumulateGrad waits for and that add would not.
+    // added into the fp32 buffers as the backward reaches them, unless the unit hooks say the
+    // buffers are not live then (ZeRO-3): there autocast casts them.
     at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     at::Tensor rope(const at::Tensor& x) const; // x [B, NH, T, hd]
     void prepareRope(int64_t T, c10::ScalarType type);

@@ -83,6 +83,8 @@ public:
 
     void enter(int unit) override;
     at::Tensor leave(int unit, const at::Tensor& out) override;
+    // A unit's gradient buffers are allocated when its backward begins (prepareBackward).
+    bool gradientBuffersLive() const override { return false; }
 
     // After the backward pass: reduces the units whose gradients did not all arrive (a
     // parameter without a gradient), in unit order on every rank, and completes every

@@ -3,8 +3,12 @@
 // over accumulated backward passes; AccumulateGrad then receives nothing, yet its post hooks
 // (what GradientSync and ZeRO-3 wait on) still run once per pass; without a buffer the gradient
 // goes on to AccumulateGrad; outside autocast or grad mode the weight is passed through.
+// TransformerModel casts through it unless its unit hooks say the gradient buffers are not live
+// during the backward (ZeRO-3).
+#include "core/spec/Catalog.h"
 #include "core/train/AutocastWeight.h"
 #include "core/train/Device.h"
+#include "core/train/Model.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -62,6 +66,44 @@ void pass(const Params& p, const at::Tensor& x, bool fused)
     (y.to(at::kFloat).pow(2).sum() + p.w.sum()).backward(); // w also reaches AccumulateGrad in fp32
 }
 
+// Unit hooks that do nothing but say whether the gradient buffers are live.
+class Hooks final : public ParameterUnitHooks {
+public:
+    explicit Hooks(bool live) : m_live(live) {}
+    void enter(int) override {}
+    at::Tensor leave(int, const at::Tensor& out) override { return out; }
+    bool gradientBuffersLive() const override { return m_live; }
+
+private:
+    bool m_live;
+};
+
+// Whether a layer weight's AccumulateGrad received a gradient in one bf16 backward pass of
+// gpt-nano with these hooks (null: none).
+bool accumulateGradReceives(ParameterUnitHooks* hooks)
+{
+    const ModelSpec spec = *findModel("gpt-nano");
+    TransformerModel m(spec, Recompute::None, kCpu);
+    m.initialize(5);
+    m.setUnitHooks(hooks);
+    bool received = false;
+    auto acc = torch::autograd::impl::grad_accumulator(m.parameter("h.0.mlp.fc.weight"));
+    acc->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [&](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list& inputs) {
+            received = !inputs.empty() && inputs[0].defined();
+            return outputs;
+        }));
+    const at::Tensor idx = at::randint(spec.vocab, {2, 8}, at::TensorOptions().dtype(at::kLong));
+    at::Tensor loss;
+    {
+        AutocastScope autocast(kCpu, Precision::Bf16);
+        loss = m.loss(idx, idx);
+    }
+    loss.to(at::kFloat).backward();
+    m.setUnitHooks(nullptr);
+    return received;
+}
+
 } // namespace
 
 class TestAutocastWeight : public QObject {
@@ -107,6 +149,14 @@ private slots:
         QCOMPARE(fused.b.grad().scalar_type(), at::kFloat);
         QVERIFY(at::equal(fused.w.grad(), plain.w.grad()));
         QVERIFY(at::equal(fused.b.grad(), plain.b.grad()));
+    }
+
+    void modelFusesWhereTheBuffersAreLive()
+    {
+        Hooks live(true), notLive(false);
+        QVERIFY(!accumulateGradReceives(nullptr));
+        QVERIFY(!accumulateGradReceives(&live));
+        QVERIFY(accumulateGradReceives(&notLive));
     }
 
     void passedThroughOutsideAutocastOrGradMode()
