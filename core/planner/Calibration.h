@@ -84,7 +84,10 @@ inline constexpr double kFusedLossBytesPerLogit = 6.0;
 // (read 2, write 4) and adds it into the buffer (read 4 + 4, write 4). fp32 keeps the add alone.
 // The embedding's lookup gradient is a dense fp32 table, zeroed and then added: 16 bytes.
 // Fitted with kEagerEfficiency to the one-GPU runs (LLaMA-1B's 1.2 B parameters take about
-// 8 ms a micro-batch at 2 x 2048 tokens, measured as 2 x (90.5 - x) = 160.7 - x).
+// 8 ms a micro-batch at 2 x 2048 tokens, measured as 2 x (90.5 - x) = 160.7 - x). The whole
+// model now adds the 16-bit gradient into the buffer in one kernel (core/train/AutocastWeight.h:
+// 16 bytes), but that measured 1-2.5% faster on one GPU, within what machines vary
+// (docs/bench gpu-h200x4-layouts-token-batch.txt call 5): kept at 24 until an A/B on one machine.
 inline constexpr double kCastBytesPerParam = 24.0;
 inline constexpr double kFp32AddBytesPerParam = 12.0;
 inline constexpr double kEmbeddingGradBytesPerParam = 16.0;
