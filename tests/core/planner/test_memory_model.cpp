@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 using namespace meshwork;
 using namespace meshwork::fixtures;
@@ -32,6 +33,13 @@ Estimate llama7b(Target target, const std::function<void(Plan&)>& change)
     Plan p = plan(32, 1, 1, 1, 256, 4096);
     change(p);
     return estimate(model("llama2-7b"), cluster("h100-sxm", 4), p, target);
+}
+
+// A measured peak against the planner's, logged: within the issue's 10%.
+bool withinIssueTolerance(const char* what, double predicted, double measured)
+{
+    qInfo("%s: predicted %.2f GiB, measured %.2f (%+.1f%%)", what, predicted, measured, 100 * (predicted / measured - 1));
+    return std::abs(predicted / measured - 1) < 0.10;
 }
 
 } // namespace
@@ -258,9 +266,7 @@ private slots:
         QCOMPARE(int(e.memory.stages.size()), pp);
         for (int i = 0; i < pp; ++i) {
             const double predicted = e.memory.stages[size_t(i)].allocated();
-            qInfo("stage %d: predicted %.2f GiB, measured %.2f (%+.1f%%)", i, predicted, measured[i],
-                  100 * (predicted / measured[i] - 1));
-            QVERIFY(std::abs(predicted / measured[i] - 1) < 0.10);
+            QVERIFY(withinIssueTolerance(("stage " + std::to_string(i)).c_str(), predicted, measured[i]));
         }
     }
 
@@ -312,8 +318,7 @@ private slots:
         const Estimate e = estimate(model(name.toUtf8().constData()), cluster("h200", 1, dp * tp), p, Target::Meshwork);
         QVERIFY2(e.valid, name.toUtf8().constData());
         const double predicted = e.memory.stages[0].allocated();
-        qInfo("predicted %.2f GiB, measured %.2f (%+.1f%%)", predicted, measured, 100 * (predicted / measured - 1));
-        QVERIFY(std::abs(predicted / measured - 1) < 0.10);
+        QVERIFY(withinIssueTolerance("rank", predicted, measured));
     }
 
     void everyStageAsComputedAlone()
