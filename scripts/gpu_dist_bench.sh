@@ -27,7 +27,7 @@ NGPU=${NGPU:-$(nvidia-smi -L 2>/dev/null | wc -l)}
 STEPS=${STEPS:-20}
 PY=${PYTHON:-python3}
 BUILD=${BUILD:-$ROOT/build-gpu-dist}
-SETS="layouts dp-scaling dp-sms pp-balance replica token-batch tp-host"
+SETS="layouts dp-scaling dp-sms dp-ab pp-balance replica token-batch tp-host"
 for set in ${SET:-layouts}; do # checked before the build, which takes minutes
   [[ " $SETS " == *" $set "* ]] || { echo "SET must be among: $SETS (got $set)" >&2; exit 2; }
 done
@@ -278,6 +278,28 @@ dp_sms() {
     bench "$M-1gpu-repeat" 1 $A
   done
 }
+# SET=dp-ab: data parallelism at one micro-batch a step, ROUNDS times over (default 2) so that
+# each variant has neighbours in time: fp32 against bf16 reduction (--grad-reduce bf16), NCCL
+# registering the allocator's segments as user buffers (TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK,
+# zero-copy over NVLink), and the gradient-accumulation fusion (AutocastWeight.h) against
+# autocast's cast (MESHWORK_UNFUSED_GRAD_ACCUM=1, "nf" rows, scaled against their own 1 GPU).
+dp_ab() {
+  for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
+    local r=""; [ "$round" -gt 1 ] && r="r$round"
+    for M in ${MODELS:-gpt2 llama}; do
+      if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+      bench "$M$r-1gpu" 1 $A
+      for n in $SIZES; do
+        bench "$M$r-dp$n" $n $A --dp $n
+        bench "$M$r-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
+        TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$r-dp$n-ncclreg" $n $A --dp $n
+        TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$r-dp$n-bf16reduce-ncclreg" $n $A --dp $n --grad-reduce bf16
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-1gpu" 1 $A
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-dp$n" $n $A --dp $n
+      done
+    done
+  done
+}
 # SET=pp-balance: pipeline stages of equal layers against stages of equal time. The last stage
 # also runs the output head and the loss; --stage-layers moves layers off it. The splits are
 # the planner's (`meshwork-cli plan ... --pp 2 --gpu h200` names them in its warnings: 8,4 for
@@ -332,6 +354,7 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     dp-scaling) dp_scaling ;;
     tp-host) tp_host ;;
     dp-sms) dp_sms ;;
+    dp-ab) dp_ab ;;
     pp-balance) pp_balance ;;
     replica) replica ;;
     token-batch) token_batch ;;

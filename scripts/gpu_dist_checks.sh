@@ -56,6 +56,10 @@ ranks lamb-zero2-dp2 2 --dp 2 --zero 2 --optimizer lamb
 # The embedding's lookup gradient: dp2, zero1-dp2 and zero2-dp2 gather it as rows (the default
 # at this batch); this run all-reduces it dense. All agree.
 ranks dp2-embedding-dense 2 --dp 2 --embedding-grad dense
+# The gradient-accumulation fusion (AutocastWeight.h) against autocast's cast: the same sums,
+# so the losses of dp2 (and, with accumulation, of dp2-gb16).
+MESHWORK_UNFUSED_GRAD_ACCUM=1 ranks dp2-unfused-grad-accum 2 --dp 2
+MESHWORK_UNFUSED_GRAD_ACCUM=1 ranks dp2-gb16-unfused-grad-accum 2 --dp 2 --global-batch 16
 # ZeRO-1/2's updated shards in one all-gather after the step, against the default broadcasts
 # during the next forward (zero1-dp2, zero2-dp2): the same losses.
 ranks zero1-dp2-gather-blocking 2 --dp 2 --zero 1 --param-gather blocking

@@ -11,6 +11,8 @@
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 namespace meshwork {
 
@@ -48,6 +50,8 @@ void TransformerModel::Layer::assign(const std::vector<at::Tensor>& v, size_t fi
 TransformerModel::TransformerModel(const ModelSpec& spec, Recompute recompute, c10::Device device)
     : m_spec(spec), m_recompute(recompute), m_device(device), m_layout(parameterLayout(spec))
 {
+    const char* unfused = std::getenv("MESHWORK_UNFUSED_GRAD_ACCUM");
+    m_fuseGradAccumulation = !(unfused && std::string(unfused) == "1");
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     m_flatParams = at::zeros({m_layout.totalElements}, opts);
     m_flatGrads = at::zeros({m_layout.totalElements}, opts);
@@ -163,7 +167,7 @@ at::Tensor TransformerModel::rope(const at::Tensor& x) const
 
 at::Tensor TransformerModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
 {
-    const bool fuse = !m_hooks || m_hooks->gradientBuffersLive();
+    const bool fuse = m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive());
     auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
     return at::linear(x, cast(w), b.defined() ? std::optional<at::Tensor>(cast(b)) : std::nullopt);
 }

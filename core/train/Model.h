@@ -92,7 +92,7 @@ private:
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     // x W^T + b. The weights are cast through autocastWeight (AutocastWeight.h), their gradients
     // added into the fp32 buffers as the backward reaches them, unless the unit hooks say the
-    // buffers are not live then (ZeRO-3): there autocast casts them.
+    // buffers are not live then (ZeRO-3) or MESHWORK_UNFUSED_GRAD_ACCUM=1: there autocast casts them.
     at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     at::Tensor rope(const at::Tensor& x) const; // x [B, NH, T, hd]
     void prepareRope(int64_t T, c10::ScalarType type);
@@ -108,6 +108,9 @@ private:
     std::vector<Layer> m_layers;
     at::Tensor m_cos, m_sin; // RoPE tables [T, hd] in the compute type
     ParameterUnitHooks* m_hooks = nullptr;
+    // MESHWORK_UNFUSED_GRAD_ACCUM=1 at construction: autocast's cast everywhere (to compare the
+    // two on a GPU, as MESHWORK_UNFUSED_ADAMW does for the optimizer).
+    bool m_fuseGradAccumulation = true;
     LookupGradientSink* m_lookupSink = nullptr;
 };
 

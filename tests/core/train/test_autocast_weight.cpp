@@ -157,6 +157,12 @@ private slots:
         QVERIFY(!accumulateGradReceives(nullptr));
         QVERIFY(!accumulateGradReceives(&live));
         QVERIFY(accumulateGradReceives(&notLive));
+        // The switch scripts/gpu_dist_bench.sh compares the two with: read when the model is built.
+        qputenv("MESHWORK_UNFUSED_GRAD_ACCUM", "1");
+        const bool receivedUnfused = accumulateGradReceives(&live);
+        qunsetenv("MESHWORK_UNFUSED_GRAD_ACCUM");
+        QVERIFY(receivedUnfused);
+        QVERIFY(!accumulateGradReceives(&live));
     }
 
     void passedThroughOutsideAutocastOrGradMode()
