@@ -281,21 +281,25 @@ dp_sms() {
 # SET=dp-ab: data parallelism at one micro-batch a step, ROUNDS times over (default 2) so that
 # each variant has neighbours in time: fp32 against bf16 reduction (--grad-reduce bf16), NCCL
 # registering the allocator's segments as user buffers (TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK,
-# zero-copy over NVLink), and the gradient-accumulation fusion (AutocastWeight.h) against
-# autocast's cast (MESHWORK_UNFUSED_GRAD_ACCUM=1, "nf" rows, scaled against their own 1 GPU).
+# zero-copy over NVLink), the gradient-accumulation fusion (AutocastWeight.h) against autocast's
+# cast (MESHWORK_UNFUSED_GRAD_ACCUM=1, "nf" rows, scaled against their own 1 GPU), and the
+# micro-batch that fills a card as llm.c's does (GPT-2 32 x 1024, llama-1b 8 x 2048; b32/b8 rows).
 dp_ab() {
+  local G32="--model gpt2-124m --seq 1024 --micro-batch 32 --precision bf16"
+  local L8="--model llama-1b --seq 2048 --micro-batch 8 --precision bf16"
   for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
     local r=""; [ "$round" -gt 1 ] && r="r$round"
     for M in ${MODELS:-gpt2 llama}; do
-      if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+      if [ $M = gpt2 ]; then A=$G; B=$G32; BM=gpt2b32; else A=$L; B=$L8; BM=llamab8; fi
       bench "$M$r-1gpu" 1 $A
       for n in $SIZES; do
         bench "$M$r-dp$n" $n $A --dp $n
         bench "$M$r-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
         TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$r-dp$n-ncclreg" $n $A --dp $n
-        TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$r-dp$n-bf16reduce-ncclreg" $n $A --dp $n --grad-reduce bf16
         MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-1gpu" 1 $A
         MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-dp$n" $n $A --dp $n
+        bench "$BM$r-1gpu" 1 $B
+        bench "$BM$r-dp$n" $n $B --dp $n
       done
     done
   done
