@@ -27,7 +27,7 @@ NGPU=${NGPU:-$(nvidia-smi -L 2>/dev/null | wc -l)}
 STEPS=${STEPS:-20}
 PY=${PYTHON:-python3}
 BUILD=${BUILD:-$ROOT/build-gpu-dist}
-SETS="layouts dp-scaling dp-sms dp-ab pp-balance replica token-batch tp-host"
+SETS="layouts dp-scaling dp-sms dp-ab fusion-ab pp-balance replica token-batch tp-host"
 for set in ${SET:-layouts}; do # checked before the build, which takes minutes
   [[ " $SETS " == *" $set "* ]] || { echo "SET must be among: $SETS (got $set)" >&2; exit 2; }
 done
@@ -49,7 +49,7 @@ TRAIN=$(find "$BUILD" -name meshwork-train -type f -perm -u+x | head -1)
 # run NAME NPROC ARGS...: starts NPROC ranks; if one fails the others are stopped.
 run() {
   local name=$1 n=$2; shift 2
-  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0 extra=()
+  local dir="$OUT/$name" port=$((20000 + RANDOM % 12000)) pids=() rc=0 extra=() r
   rm -rf "$dir"; mkdir -p "$dir"
   [[ "$name" == *-profiled ]] && extra=(--profile "$dir/trace.json")
   # Every GPU's utilization, SM clock and power each 200 ms while the ranks run: a card that ran
@@ -287,20 +287,33 @@ dp_sms() {
 dp_ab() {
   local G32="--model gpt2-124m --seq 1024 --micro-batch 32 --precision bf16"
   local L8="--model llama-1b --seq 2048 --micro-batch 8 --precision bf16"
+  local round s
   for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
-    local r=""; [ "$round" -gt 1 ] && r="r$round"
+    s=""; [ "$round" -gt 1 ] && s="r$round"
     for M in ${MODELS:-gpt2 llama}; do
       if [ $M = gpt2 ]; then A=$G; B=$G32; BM=gpt2b32; else A=$L; B=$L8; BM=llamab8; fi
-      bench "$M$r-1gpu" 1 $A
+      bench "$M$s-1gpu" 1 $A
       for n in $SIZES; do
-        bench "$M$r-dp$n" $n $A --dp $n
-        bench "$M$r-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
-        TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$r-dp$n-ncclreg" $n $A --dp $n
-        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-1gpu" 1 $A
-        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$r-dp$n" $n $A --dp $n
-        bench "$BM$r-1gpu" 1 $B
-        bench "$BM$r-dp$n" $n $B --dp $n
+        bench "$M$s-dp$n" $n $A --dp $n
+        bench "$M$s-dp$n-bf16reduce" $n $A --dp $n --grad-reduce bf16
+        TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK=1 bench "$M$s-dp$n-ncclreg" $n $A --dp $n
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$s-1gpu" 1 $A
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "${M}nf$s-dp$n" $n $A --dp $n
+        bench "$BM$s-1gpu" 1 $B
+        bench "$BM$s-dp$n" $n $B --dp $n
       done
+    done
+  done
+}
+# SET=fusion-ab: the gradient-accumulation fusion against autocast's cast on one GPU, alternated
+# ROUNDS times (default 2): GPT-2 124M and llama-1b at the layouts' micro-batches.
+fusion_ab() {
+  local round
+  for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
+    for M in ${MODELS:-gpt2 llama}; do
+      if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+      bench "$M-1gpu-fused-$round" 1 $A
+      MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "$M-1gpu-unfused-$round" 1 $A
     done
   done
 }
@@ -359,6 +372,7 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     tp-host) tp_host ;;
     dp-sms) dp_sms ;;
     dp-ab) dp_ab ;;
+    fusion-ab) fusion_ab ;;
     pp-balance) pp_balance ;;
     replica) replica ;;
     token-batch) token_batch ;;
