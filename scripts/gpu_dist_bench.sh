@@ -27,7 +27,7 @@ NGPU=${NGPU:-$(nvidia-smi -L 2>/dev/null | wc -l)}
 STEPS=${STEPS:-20}
 PY=${PYTHON:-python3}
 BUILD=${BUILD:-$ROOT/build-gpu-dist}
-SETS="layouts dp-scaling dp-sms dp-ab fusion-ab pp-balance replica token-batch tp-host"
+SETS="layouts dp-scaling dp-sms dp-ab card-batch fusion-ab pp-balance replica token-batch tp-host"
 for set in ${SET:-layouts}; do # checked before the build, which takes minutes
   [[ " $SETS " == *" $set "* ]] || { echo "SET must be among: $SETS (got $set)" >&2; exit 2; }
 done
@@ -283,10 +283,10 @@ dp_sms() {
 # registering the allocator's segments as user buffers (TORCH_NCCL_USE_TENSOR_REGISTER_ALLOCATOR_HOOK,
 # zero-copy over NVLink), the gradient-accumulation fusion (AutocastWeight.h) against autocast's
 # cast (MESHWORK_UNFUSED_GRAD_ACCUM=1, "nf" rows, scaled against their own 1 GPU), and the
-# micro-batch that fills a card as llm.c's does (GPT-2 32 x 1024, llama-1b 8 x 2048; b32/b8 rows).
+# card-batch rows below.
+G32="--model gpt2-124m --seq 1024 --micro-batch 32 --precision bf16"
+L8="--model llama-1b --seq 2048 --micro-batch 8 --precision bf16"
 dp_ab() {
-  local G32="--model gpt2-124m --seq 1024 --micro-batch 32 --precision bf16"
-  local L8="--model llama-1b --seq 2048 --micro-batch 8 --precision bf16"
   local round s
   for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
     s=""; [ "$round" -gt 1 ] && s="r$round"
@@ -303,6 +303,19 @@ dp_ab() {
         bench "$BM$s-dp$n" $n $B --dp $n
       done
     done
+  done
+}
+# SET=card-batch: one micro-batch a step at the micro-batch that fills a card as llm.c's does for
+# GPT-2 124M (32 x 1024 here; llama-1b 8 x 2048), plain dp and ZeRO-2 against one GPU. With
+# PEER_BATCH=32 the PyTorch peer below runs the same GPT-2 batch.
+card_batch() {
+  bench gpt2b32-1gpu 1 $G32
+  bench llamab8-1gpu 1 $L8
+  for n in $SIZES; do
+    bench "gpt2b32-dp$n" $n $G32 --dp $n
+    bench "gpt2b32-zero2-dp$n" $n $G32 --dp $n --zero 2
+    bench "llamab8-dp$n" $n $L8 --dp $n
+    bench "llamab8-zero2-dp$n" $n $L8 --dp $n --zero 2
   done
 }
 # SET=fusion-ab: the gradient-accumulation fusion against autocast's cast on one GPU, alternated
@@ -373,6 +386,7 @@ for set in ${SET:-layouts}; do # several sets: SET='dp-scaling tp-host'
     dp-sms) dp_sms ;;
     dp-ab) dp_ab ;;
     fusion-ab) fusion_ab ;;
+    card-batch) card_batch ;;
     pp-balance) pp_balance ;;
     replica) replica ;;
     token-batch) token_batch ;;
@@ -385,16 +399,17 @@ for name in "${NAMES[@]}"; do
   echo "== profile of $name, rank 0, step 3 of 4 (scripts/profile_summary.py)"; cat "$OUT/$name-profiled/profile.txt"
 done
 
-echo "== PyTorch DDP peer (.peers/gpt2_torch.py, GPT-2 124M, batch 8 x 1024 per GPU, bf16, eager)"
+PEER_BATCH=${PEER_BATCH:-8}
+echo "== PyTorch DDP peer (.peers/gpt2_torch.py, GPT-2 124M, batch $PEER_BATCH x 1024 per GPU, bf16, eager)"
 PEER="$ROOT/.peers/gpt2_torch.py"; [ -f "$PEER" ] || PEER="$ROOT/../shared/peers/gpt2_torch.py"
 if [ "${SKIP_PEERS:-0}" = 1 ]; then
   echo "skipped (SKIP_PEERS=1)"
 elif [ -f "$PEER" ]; then
-  "$PY" "$PEER" --batch 8 --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
+  "$PY" "$PEER" --batch "$PEER_BATCH" --steps 30 2>&1 | tail -1 | tee "$OUT/peer-1gpu.json"
   for n in $SIZES; do
     [ "$n" -le "$NGPU" ] || continue
     RUNNER=(torchrun); command -v torchrun >/dev/null || RUNNER=("$PY" -m torch.distributed.run)
-    "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$PEER" --batch 8 --steps 30 2>"$OUT/peer-ddp$n.err" \
+    "${RUNNER[@]}" --standalone --nproc-per-node "$n" "$PEER" --batch "$PEER_BATCH" --steps 30 2>"$OUT/peer-ddp$n.err" \
       | tail -1 | tee "$OUT/peer-ddp$n.json"
   done
 else

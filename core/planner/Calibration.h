@@ -52,8 +52,8 @@ inline constexpr double kBackwardMemoryRatio = 2.0;
 // model's divided by this factor (not the output head's: one large GEMM a pass, at its own
 // efficiency). Fitted with the parameter traffic and the host time below to meshwork-train's
 // six one-GPU runs on an H200 (docs/validation.md, 2026-11-28, with the fused cross-entropy
-// kernel): GPT-2 124M at 8 and 16 x 1024 (16 with each recomputation) and LLaMA-1B at 2 and
-// 4 x 2048, every one within 6% (before those two terms, 0.81 alone: within 10%, LLaMA-1B 10%
+// kernel; measured again with the gradient-accumulation fusion): GPT-2 124M at 8 and 16 x 1024
+// (16 with each recomputation) and LLaMA-1B at 2 and 4 x 2048, every one within 6% (before those two terms, 0.81 alone: within 10%, LLaMA-1B 10%
 // too fast and GPT-2 at 16 x 1024 8% too slow), and to LLaMA-1B's pipeline splits on 2 H200s
 // (9,7 the fastest of 8,8 to 12,4, each predicted within 3%).
 inline constexpr double kEagerEfficiency = 0.85;
@@ -85,9 +85,12 @@ inline constexpr double kFusedLossBytesPerLogit = 6.0;
 // The embedding's lookup gradient is a dense fp32 table, zeroed and then added: 16 bytes.
 // Fitted with kEagerEfficiency to the one-GPU runs (LLaMA-1B's 1.2 B parameters take about
 // 8 ms a micro-batch at 2 x 2048 tokens, measured as 2 x (90.5 - x) = 160.7 - x). The whole
-// model now adds the 16-bit gradient into the buffer in one kernel (core/train/AutocastWeight.h:
-// 16 bytes), but that measured 1-2.5% faster on one GPU, within what machines vary
-// (docs/bench gpu-h200x4-layouts-token-batch.txt call 5): kept at 24 until an A/B on one machine.
+// model now adds the 16-bit gradient into the buffer in one kernel (core/train/AutocastWeight.h),
+// 16 bytes by count. An A/B on one machine (docs/bench gpu-h200x4-dp-ab.txt call 2, three rounds)
+// measured it 2.3% faster for GPT-2 and 2.0% for LLaMA-1B, where 16 bytes here predicts 4% for
+// LLaMA-1B; refitted with 16 (kEagerEfficiency 0.83-0.84) the six runs and the pp splits, all
+// measured again with the fusion, land further off (6.4% and 6.1% at worst) than with 24 and
+// 0.85 (5.2% and 3.1%). So 24 stays, an effective traffic fitted with kEagerEfficiency.
 inline constexpr double kCastBytesPerParam = 24.0;
 inline constexpr double kFp32AddBytesPerParam = 12.0;
 inline constexpr double kEmbeddingGradBytesPerParam = 16.0;

@@ -139,8 +139,8 @@ void tableRow(std::ostringstream& o, const Row& r)
 }
 
 // The meshwork target against our trainer: meshwork-train itself on one NVIDIA H200
-// (scripts/gpu_dist_bench.sh SET=replica at the two-kernel loss, docs/bench/gpu-h200x2-pp-balance.txt call 8:
-// median tokens/s after 3 of 20 steps, the allocator's peak). Memory is compared as the allocator counts it: the planner's total less the
+// (scripts/gpu_dist_bench.sh SET=replica with the gradient-accumulation fusion, docs/bench/gpu-h200x4-dp-ab.txt
+// call 3: median tokens/s after 3 of 12 steps, the allocator's peak). Memory is compared as the allocator counts it: the planner's total less the
 // CUDA context and the fragmentation reserve (StageMemory::allocated()).
 struct ReplicaRun {
     const char* source;
@@ -153,12 +153,12 @@ struct ReplicaRun {
 };
 
 const ReplicaRun kReplicaRuns[] = {
-    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 370472, 6.26},
-    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 45255, 29.29},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::None, 425077, 10.37},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Full, 342787, 5.69},
-    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Selective, 411280, 10.36},
-    {"meshwork-train", "llama-1b", 4, 2048, Recompute::None, 50982, 37.80},
+    {"meshwork-train", "gpt2-124m", 8, 1024, Recompute::None, 376647, 6.26},
+    {"meshwork-train", "llama-1b", 2, 2048, Recompute::None, 45173, 29.29},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::None, 427517, 10.37},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Full, 342127, 5.69},
+    {"meshwork-train", "gpt2-124m", 16, 1024, Recompute::Selective, 417048, 10.36},
+    {"meshwork-train", "llama-1b", 4, 2048, Recompute::None, 51737, 37.80},
 };
 
 Estimate replicaEstimate(const ReplicaRun& r)
@@ -273,7 +273,7 @@ std::string markdown(const std::vector<Row>& rows, double median, double maxErr)
       << "size of a framework difference rather than test the model.\n";
     o << "\n## The meshwork target against our trainer\n\n"
       << "`meshwork-train` itself on one NVIDIA H200 (`SET=replica scripts/gpu_dist_bench.sh`, 2026-11-28, with "
-         "the fused cross-entropy kernel); the planner's meshwork target estimates the same runs. Memory as the "
+         "the fused cross-entropy kernel and the gradient-accumulation fusion); the planner's meshwork target estimates the same runs. Memory as the "
          "allocator counts it (the planner's total less the 0.5 GiB CUDA context and the fragmentation reserve, "
          "against the allocator's peak). The six rows set the eager-efficiency constant together with the "
          "parameter traffic and the host time (both below); the pipeline splits of GPT-2 124M and LLaMA-1B on two "
@@ -366,8 +366,9 @@ private slots:
         QVERIFY(std::abs(memErr) <= 0.10);
     }
 
-    // Pipeline splits as meshwork-train ran them on 2 H200s (docs/bench/gpu-h200x2-loss-kernels.txt
-    // call 2, 8 micro-batches a step, median tokens/s per GPU): every split within 10%, and the
+    // Pipeline splits as meshwork-train ran them on 2 H200s, 8 micro-batches a step, median tokens/s
+    // per GPU: GPT-2 from docs/bench/gpu-h200x2-loss-kernels.txt call 2, LLaMA-1B measured again with
+    // the gradient-accumulation fusion (docs/bench/gpu-h200x4-dp-ab.txt call 3): every split within 10%, and the
     // split the planner balances to is the fastest measured.
     void pipelineSplits_data()
     {
@@ -379,7 +380,7 @@ private slots:
         QTest::newRow("gpt2-124m pp2") << "gpt2-124m" << 8 << 1024 << QStringList{"6,6", "7,5", "8,4", "9,3", "10,2"}
                                        << QList<double>{290436, 318121, 273802, 271627, 220387};
         QTest::newRow("llama-1b pp2") << "llama-1b" << 2 << 2048 << QStringList{"8,8", "9,7", "10,6", "11,5", "12,4"}
-                                      << QList<double>{40930, 44087, 42537, 39875, 37066};
+                                      << QList<double>{40130, 43198, 42111, 40010, 37132};
     }
     void pipelineSplits()
     {
