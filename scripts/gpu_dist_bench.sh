@@ -318,15 +318,22 @@ card_batch() {
     bench "llamab8-zero2-dp$n" $n $L8 --dp $n --zero 2
   done
 }
-# SET=fusion-ab: the gradient-accumulation fusion against autocast's cast on one GPU, alternated
-# ROUNDS times (default 2): GPT-2 124M and llama-1b at the layouts' micro-batches.
+# SET=fusion-ab: the gradient-accumulation fusion against autocast's cast, alternated ROUNDS
+# times (default 2): GPT-2 124M and llama-1b at the layouts' micro-batches on one GPU, and under
+# tp and pp (ParallelModel) on each of SIZES.
 fusion_ab() {
-  local round
+  local round n
   for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
     for M in ${MODELS:-gpt2 llama}; do
-      if [ $M = gpt2 ]; then A=$G; else A=$L; fi
+      if [ $M = gpt2 ]; then A=$G; MB=8; else A=$L; MB=2; fi
       bench "$M-1gpu-fused-$round" 1 $A
       MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "$M-1gpu-unfused-$round" 1 $A
+      for n in $SIZES; do
+        bench "$M-tp$n-fused-$round" $n $A --tp $n --global-batch $MB
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "$M-tp$n-unfused-$round" $n $A --tp $n --global-batch $MB
+        bench "$M-pp$n-fused-$round" $n $A --pp $n --global-batch $((MB * 4 * n))
+        MESHWORK_UNFUSED_GRAD_ACCUM=1 bench "$M-pp$n-unfused-$round" $n $A --pp $n --global-batch $((MB * 4 * n))
+      done
     done
   done
 }

@@ -4,6 +4,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace meshwork {
 
 namespace {
@@ -40,6 +43,12 @@ at::Tensor autocastWeight(const at::Tensor& w)
     const c10::DeviceType device = w.device().type();
     if (!at::autocast::is_autocast_enabled(device)) return w;
     return CastWithFusedGradient::apply(w, at::autocast::get_autocast_dtype(device));
+}
+
+bool gradAccumulationFusionEnabled()
+{
+    const char* unfused = std::getenv("MESHWORK_UNFUSED_GRAD_ACCUM");
+    return !(unfused && std::string(unfused) == "1");
 }
 
 } // namespace meshwork

@@ -6,7 +6,9 @@
 // (reads 2 bytes an element, writes 4) and AccumulateGrad's add into the buffer (reads 8,
 // writes 4): 18 bytes an element every micro-batch. Here the half gradient is added into the
 // buffer in place (reads 6, writes 4) and AccumulateGrad gets no gradient: the sums are the
-// same to the bit (the half value is exact in fp32), and AccumulateGrad's post hooks
+// same to the bit (the half value is exact in fp32; a parameter read twice, as a tied
+// embedding is by the lookup and the head, adds its two parts one after the other where
+// AccumulateGrad adds their sum, a rounding apart), and AccumulateGrad's post hooks
 // (GradientSync's) still run, after the add. Where the parameter has no fp32 gradient buffer
 // (ZeRO-2's partitioned gradients before their first micro-batch, a recomputed block's
 // detached inputs) its gradient goes on to AccumulateGrad as autocast's would.
@@ -23,5 +25,10 @@ namespace meshwork {
 // w cast to the autocast type where autocast is on for w's device, w is fp32 and requires a
 // gradient under grad mode; w itself otherwise (autocast then does what it would have).
 at::Tensor autocastWeight(const at::Tensor& w);
+
+// Whether the models cast through autocastWeight: yes unless MESHWORK_UNFUSED_GRAD_ACCUM=1
+// (autocast's cast everywhere, to compare the two on a GPU as MESHWORK_UNFUSED_ADAMW does for
+// the optimizer). The models read it when they are built.
+bool gradAccumulationFusionEnabled();
 
 } // namespace meshwork

@@ -11,8 +11,6 @@
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
-#include <cstdlib>
-#include <string>
 
 namespace meshwork {
 
@@ -50,8 +48,7 @@ void TransformerModel::Layer::assign(const std::vector<at::Tensor>& v, size_t fi
 TransformerModel::TransformerModel(const ModelSpec& spec, Recompute recompute, c10::Device device)
     : m_spec(spec), m_recompute(recompute), m_device(device), m_layout(parameterLayout(spec))
 {
-    const char* unfused = std::getenv("MESHWORK_UNFUSED_GRAD_ACCUM");
-    m_fuseGradAccumulation = !(unfused && std::string(unfused) == "1");
+    m_fuseGradAccumulation = gradAccumulationFusionEnabled();
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     m_flatParams = at::zeros({m_layout.totalElements}, opts);
     m_flatGrads = at::zeros({m_layout.totalElements}, opts);

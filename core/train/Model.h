@@ -108,9 +108,7 @@ private:
     std::vector<Layer> m_layers;
     at::Tensor m_cos, m_sin; // RoPE tables [T, hd] in the compute type
     ParameterUnitHooks* m_hooks = nullptr;
-    // MESHWORK_UNFUSED_GRAD_ACCUM=1 at construction: autocast's cast everywhere (to compare the
-    // two on a GPU, as MESHWORK_UNFUSED_ADAMW does for the optimizer).
-    bool m_fuseGradAccumulation = true;
+    bool m_fuseGradAccumulation = true; // gradAccumulationFusionEnabled() when built
     LookupGradientSink* m_lookupSink = nullptr;
 };
 

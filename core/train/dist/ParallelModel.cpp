@@ -1,6 +1,7 @@
 #include "core/train/dist/ParallelModel.h"
 
 #include "core/spec/StageLayers.h"
+#include "core/train/AutocastWeight.h"
 #include "core/train/Loss.h"
 #include "core/train/Model.h"
 #include "core/train/Recompute.h"
@@ -123,7 +124,7 @@ bool stageHolds(const ParamInfo& p, const ModelSpec& spec, const Plan& plan, int
 
 ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh, c10::Device device, uint64_t seed)
     : m_spec(spec), m_plan(plan), m_mesh(mesh), m_tp(mesh.group(Axis::Tp)), m_pp(mesh.group(Axis::Pp)),
-      m_device(device), m_full(parameterLayout(spec))
+      m_device(device), m_full(parameterLayout(spec)), m_fuseGradAccumulation(gradAccumulationFusionEnabled())
 {
     const int t = m_tp.size(), j = m_tp.index, pp = m_pp.size(), stage = m_pp.index, vpp = plan.vpp;
     const int64_t V = spec.paddedVocab > 0 ? spec.paddedVocab : spec.vocab;
@@ -277,23 +278,30 @@ at::Tensor ParallelModel::attention(const at::Tensor& qkv)
     return y.transpose(1, 2).reshape({B, T, NH * hd});
 }
 
+at::Tensor ParallelModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
+{
+    const bool fuse = m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive());
+    auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
+    return at::linear(x, cast(w), opt(cast(b)));
+}
+
 at::Tensor ParallelModel::block(const Layer& p, const at::Tensor& x)
 {
     at::Tensor h = toTp(norm(x, p.ln1w, p.ln1b));
-    at::Tensor y = attention(at::linear(h, p.qkvw, opt(p.qkvb)));
-    at::Tensor o = fromTp(at::linear(y, p.projw));
+    at::Tensor y = attention(linear(h, p.qkvw, p.qkvb));
+    at::Tensor o = fromTp(linear(y, p.projw));
     if (p.projb.defined()) o = o + p.projb;
     at::Tensor out = x + o;
 
     h = toTp(norm(out, p.ln2w, p.ln2b));
-    at::Tensor f = at::linear(h, p.fcw, opt(p.fcb));
+    at::Tensor f = linear(h, p.fcw, p.fcb);
     if (m_spec.ffnKind == FfnKind::Gelu) {
         f = at::gelu(f, "tanh");
     } else {
         auto parts = f.chunk(2, -1);
         f = at::silu(parts[0]) * parts[1];
     }
-    at::Tensor o2 = fromTp(at::linear(f, p.mlpw));
+    at::Tensor o2 = fromTp(linear(f, p.mlpw));
     if (p.mlpb.defined()) o2 = o2 + p.mlpb;
     return out + o2;
 }
@@ -348,7 +356,7 @@ at::Tensor ParallelModel::forward(int chunkIndex, const at::Tensor& input, const
     if (!isLast(chunkIndex)) return x;
     if (m_hooks) m_hooks->enter(static_cast<int>(m_spec.layers) + 1);
     x = toTp(norm(x, m_lnfw, m_lnfb));
-    const at::Tensor logits = at::linear(x, m_head);
+    const at::Tensor logits = linear(x, m_head);
     // The whole vocabulary on this rank (pp alone): the loss as one process computes it
     // (TransformerModel::loss, core/train/Loss.h: two kernels on a GPU), which streams the
     // logits a fraction as often as the vocabulary-parallel ops below.

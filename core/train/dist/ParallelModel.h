@@ -107,6 +107,9 @@ private:
     };
     at::Tensor get(const std::string& name) const;
     at::Tensor block(const Layer& p, const at::Tensor& x);
+    // x W^T + b with the weights cast through autocastWeight as TransformerModel::linear does
+    // (their gradients added into the buffers where the unit hooks say those are live).
+    at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) const;
     at::Tensor attention(const at::Tensor& qkv);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
     at::Tensor rope(const at::Tensor& x) const;
@@ -136,6 +139,7 @@ private:
     at::Tensor m_cos, m_sin;
     int64_t m_T = 0;
     ParameterUnitHooks* m_hooks = nullptr;
+    bool m_fuseGradAccumulation = true; // gradAccumulationFusionEnabled() when built
 };
 
 } // namespace meshwork
