@@ -67,10 +67,10 @@ ranks zero2-dp2-gather-blocking 2 --dp 2 --zero 2 --param-gather blocking
 ranks lamb-dp1 1 --global-batch 8 --optimizer lamb
 ranks lars-tp2 2 --tp 2 --optimizer lars --lr 0.01
 ranks tp2-sp 2 --tp 2 --sp
-# ParallelModel's fused gradient accumulation against autocast's cast (tp2-sp, pp2-vpp2).
+# ParallelModel's fused gradient accumulation against autocast's cast (tp2-sp; pp2-vpp2 ran
+# fused in docs/bench/gpu-h200x4-dp-ab.txt call 5, and keeps autocast's cast since).
 MESHWORK_UNFUSED_GRAD_ACCUM=1 ranks tp2-sp-unfused-grad-accum 2 --tp 2 --sp
 ranks pp2-vpp2 2 --pp 2 --vpp 2 --global-batch 16
-MESHWORK_UNFUSED_GRAD_ACCUM=1 ranks pp2-vpp2-unfused-grad-accum 2 --pp 2 --vpp 2 --global-batch 16
 # Uneven stages (--stage-layers), plain and interleaved: the same batches as pp2-vpp2, the same losses.
 ranks pp2-stage-layers 2 --pp 2 --stage-layers 8,4 --global-batch 16
 ranks pp2-vpp2-stage-layers 2 --pp 2 --vpp 2 --stage-layers 4,3,3,2 --global-batch 16

@@ -124,7 +124,12 @@ bool stageHolds(const ParamInfo& p, const ModelSpec& spec, const Plan& plan, int
 
 ParallelModel::ParallelModel(const ModelSpec& spec, const Plan& plan, Mesh& mesh, c10::Device device, uint64_t seed)
     : m_spec(spec), m_plan(plan), m_mesh(mesh), m_tp(mesh.group(Axis::Tp)), m_pp(mesh.group(Axis::Pp)),
-      m_device(device), m_full(parameterLayout(spec)), m_fuseGradAccumulation(gradAccumulationFusionEnabled())
+      m_device(device), m_full(parameterLayout(spec)),
+      // Not under pp: there several micro-batches are in flight, and each would keep its own
+      // 16-bit copy of the stage's weights for its backward, where autocast's cast cache keeps
+      // one (llama-1b pp 2 on 2 H200s: the first stage peaked 0.86 GiB higher, for 1.5% more
+      // tokens/s; docs/bench/gpu-h200x4-dp-ab.txt call 5).
+      m_fuseGradAccumulation(gradAccumulationFusionEnabled() && mesh.group(Axis::Pp).size() == 1)
 {
     const int t = m_tp.size(), j = m_tp.index, pp = m_pp.size(), stage = m_pp.index, vpp = plan.vpp;
     const int64_t V = spec.paddedVocab > 0 ? spec.paddedVocab : spec.vocab;

@@ -108,7 +108,8 @@ private:
     at::Tensor get(const std::string& name) const;
     at::Tensor block(const Layer& p, const at::Tensor& x);
     // x W^T + b with the weights cast through autocastWeight as TransformerModel::linear does
-    // (their gradients added into the buffers where the unit hooks say those are live).
+    // (their gradients added into the buffers where the unit hooks say those are live), but
+    // not under pp (the constructor says why).
     at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) const;
     at::Tensor attention(const at::Tensor& qkv);
     at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;

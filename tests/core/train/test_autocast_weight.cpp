@@ -4,7 +4,7 @@
 // (what GradientSync and ZeRO-3 wait on) still run once per pass; without a buffer the gradient
 // goes on to AccumulateGrad; outside autocast or grad mode the weight is passed through.
 // TransformerModel casts through it unless its unit hooks say the gradient buffers are not live
-// during the backward (ZeRO-3); so does ParallelModel (tp, pp), whose gradients equal, to the bit
+// during the backward (ZeRO-3); so does ParallelModel without pp (tp), whose gradients equal, to the bit
 // but for a tied embedding's rounding order, those of the model built under
 // MESHWORK_UNFUSED_GRAD_ACCUM=1.
 #include "core/spec/Catalog.h"
