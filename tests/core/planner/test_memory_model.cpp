@@ -274,7 +274,8 @@ private slots:
     // it with NCCL (bf16, gpu_dist_bench.sh's layouts: GPT-2 124M at 8 x 1024 a GPU, LLaMA-1B at
     // 2 x 2048; tp's ranks share one micro-batch): within the 10% on every row. 4 H200s:
     // docs/bench gpu-h200x4-layouts-token-batch.txt call 1; 2 H200s: gpu-h200x2-loss-kernels.txt
-    // call 5. Every rank of these measured the same peak.
+    // call 5. Every rank of these measured the same peak. And at the micro-batch that fills a card
+    // (GPT-2 32 x 1024, LLaMA-1B 8 x 2048, one micro-batch a step).
     void dataAndTensorParallelRanksMatchMeasuredPeaks_data()
     {
         QTest::addColumn<QString>("name");
@@ -282,26 +283,34 @@ private slots:
         QTest::addColumn<int>("tp");
         QTest::addColumn<int>("zero");
         QTest::addColumn<double>("measured");
+        QTest::addColumn<int>("microBatch"); // 0: the layouts' (GPT-2 8 x 1024, llama-1b 2 x 2048)
         const char* gpt2 = "gpt2-124m";
         const char* llama = "llama-1b";
-        QTest::newRow("gpt2 1 GPU") << gpt2 << 1 << 1 << 0 << 6.26;
-        QTest::newRow("gpt2 dp4") << gpt2 << 4 << 1 << 0 << 6.29;
-        QTest::newRow("gpt2 dp4 zero2") << gpt2 << 4 << 1 << 2 << 5.24;
-        QTest::newRow("gpt2 dp4 zero3") << gpt2 << 4 << 1 << 3 << 4.88;
-        QTest::newRow("gpt2 tp4") << gpt2 << 1 << 4 << 0 << 2.89;
-        QTest::newRow("gpt2 dp2") << gpt2 << 2 << 1 << 0 << 6.29;
-        QTest::newRow("gpt2 dp2 zero2") << gpt2 << 2 << 1 << 2 << 5.59;
-        QTest::newRow("gpt2 dp2 zero3") << gpt2 << 2 << 1 << 3 << 5.35;
-        QTest::newRow("gpt2 tp2") << gpt2 << 1 << 2 << 0 << 4.79;
-        QTest::newRow("llama-1b 1 GPU") << llama << 1 << 1 << 0 << 29.29;
-        QTest::newRow("llama-1b dp4") << llama << 4 << 1 << 0 << 29.29;
-        QTest::newRow("llama-1b dp4 zero2") << llama << 4 << 1 << 2 << 18.93;
-        QTest::newRow("llama-1b dp4 zero3") << llama << 4 << 1 << 3 << 16.21;
-        QTest::newRow("llama-1b tp4") << llama << 1 << 4 << 0 << 9.31;
-        QTest::newRow("llama-1b dp2") << llama << 2 << 1 << 0 << 29.29;
-        QTest::newRow("llama-1b dp2 zero2") << llama << 2 << 1 << 2 << 22.39;
-        QTest::newRow("llama-1b dp2 zero3") << llama << 2 << 1 << 3 << 20.82;
-        QTest::newRow("llama-1b tp2") << llama << 1 << 2 << 0 << 16.95;
+        QTest::newRow("gpt2 1 GPU") << gpt2 << 1 << 1 << 0 << 6.26 << 0;
+        QTest::newRow("gpt2 dp4") << gpt2 << 4 << 1 << 0 << 6.29 << 0;
+        QTest::newRow("gpt2 dp4 zero2") << gpt2 << 4 << 1 << 2 << 5.24 << 0;
+        QTest::newRow("gpt2 dp4 zero3") << gpt2 << 4 << 1 << 3 << 4.88 << 0;
+        QTest::newRow("gpt2 tp4") << gpt2 << 1 << 4 << 0 << 2.89 << 0;
+        QTest::newRow("gpt2 dp2") << gpt2 << 2 << 1 << 0 << 6.29 << 0;
+        QTest::newRow("gpt2 dp2 zero2") << gpt2 << 2 << 1 << 2 << 5.59 << 0;
+        QTest::newRow("gpt2 dp2 zero3") << gpt2 << 2 << 1 << 3 << 5.35 << 0;
+        QTest::newRow("gpt2 tp2") << gpt2 << 1 << 2 << 0 << 4.79 << 0;
+        QTest::newRow("llama-1b 1 GPU") << llama << 1 << 1 << 0 << 29.29 << 0;
+        QTest::newRow("llama-1b dp4") << llama << 4 << 1 << 0 << 29.29 << 0;
+        QTest::newRow("llama-1b dp4 zero2") << llama << 4 << 1 << 2 << 18.93 << 0;
+        QTest::newRow("llama-1b dp4 zero3") << llama << 4 << 1 << 3 << 16.21 << 0;
+        QTest::newRow("llama-1b tp4") << llama << 1 << 4 << 0 << 9.31 << 0;
+        QTest::newRow("llama-1b dp2") << llama << 2 << 1 << 0 << 29.29 << 0;
+        QTest::newRow("llama-1b dp2 zero2") << llama << 2 << 1 << 2 << 22.39 << 0;
+        QTest::newRow("llama-1b dp2 zero3") << llama << 2 << 1 << 3 << 20.82 << 0;
+        QTest::newRow("llama-1b tp2") << llama << 1 << 2 << 0 << 16.95 << 0;
+        // The micro-batch that fills a card (docs/bench/gpu-h200x4-dp-ab.txt calls 1-4).
+        QTest::newRow("gpt2 32 x 1024, 1 GPU") << gpt2 << 1 << 1 << 0 << 18.58 << 32;
+        QTest::newRow("gpt2 32 x 1024, dp4") << gpt2 << 4 << 1 << 0 << 18.58 << 32;
+        QTest::newRow("gpt2 32 x 1024, dp4 zero2") << gpt2 << 4 << 1 << 2 << 17.54 << 32;
+        QTest::newRow("llama-1b 8 x 2048, 1 GPU") << llama << 1 << 1 << 0 << 54.83 << 8;
+        QTest::newRow("llama-1b 8 x 2048, dp4") << llama << 4 << 1 << 0 << 54.83 << 8;
+        QTest::newRow("llama-1b 8 x 2048, dp4 zero2") << llama << 4 << 1 << 2 << 44.47 << 8;
     }
     void dataAndTensorParallelRanksMatchMeasuredPeaks()
     {
@@ -310,9 +319,11 @@ private slots:
         QFETCH(int, tp);
         QFETCH(int, zero);
         QFETCH(double, measured);
+        QFETCH(int, microBatch);
         const bool gpt2 = name.startsWith("gpt2");
-        const int64_t microBatch = gpt2 ? 8 : 2, seq = gpt2 ? 1024 : 2048;
-        Plan p = plan(dp, tp, 1, microBatch, microBatch * dp, seq);
+        if (microBatch == 0) microBatch = gpt2 ? 8 : 2;
+        const int64_t seq = gpt2 ? 1024 : 2048;
+        Plan p = plan(dp, tp, 1, microBatch, int64_t(microBatch) * dp, seq);
         p.zero = zero;
         p.precision = Precision::Bf16;
         const Estimate e = estimate(model(name.toUtf8().constData()), cluster("h200", 1, dp * tp), p, Target::Meshwork);
