@@ -8,6 +8,8 @@
 #   SET=dp-scaling NGPU=2 scripts/gpu_dist_bench.sh            # where data parallelism loses time
 #   SET='dp-scaling layouts' SKIP='bucket100|4channels' ...    # several sets, some rows left out
 #   PROFILE='^gpt2-1gpu$|^gpt2-dp4$' ...                        # and a kernel timeline of these
+#   SET=card-batch SIZES=4 NGPU=4 PEER_BATCH=32 ...            # dp at the micro-batch that fills a card, DDP beside
+#   SET=fusion-ab ROUNDS=3 SIZES=2 ...                         # a change against its switch, alternated rounds
 #   SET='layouts dp-scaling dp-sms' SIZES=4 NGPU=4 STEPS=10 \
 #     SKIP='bucket100|channels|omp1|nooverlap|bf16|independent|b16|highprio|simple|pinned|ctazero|cta8' ...
 #     # issue 4 on 4 GPUs (SIZES=2 NGPU=2 on 2), with the dense embedding gradient beside the rows
