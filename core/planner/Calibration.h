@@ -53,8 +53,9 @@ inline constexpr double kBackwardMemoryRatio = 2.0;
 // efficiency). Fitted with the parameter traffic and the host time below to meshwork-train's
 // six one-GPU runs on an H200 (docs/validation.md, 2026-11-28, with the fused cross-entropy
 // kernel; measured again with the gradient-accumulation fusion): GPT-2 124M at 8 and 16 x 1024
-// (16 with each recomputation) and LLaMA-1B at 2 and 4 x 2048, every one within 6% (before those two terms, 0.81 alone: within 10%, LLaMA-1B 10%
-// too fast and GPT-2 at 16 x 1024 8% too slow), and to LLaMA-1B's pipeline splits on 2 H200s
+// (16 with each recomputation) and LLaMA-1B at 2 and 4 x 2048, every one within 6% (before
+// those two terms, 0.81 alone: within 10%, LLaMA-1B 10% too fast and GPT-2 at 16 x 1024 8% too
+// slow), and to LLaMA-1B's pipeline splits on 2 H200s
 // (9,7 the fastest of 8,8 to 12,4, each predicted within 3%).
 inline constexpr double kEagerEfficiency = 0.85;
 // The host's seconds to issue one layer's forward and backward in our trainer (eager LibTorch:

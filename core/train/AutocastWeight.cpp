@@ -45,6 +45,12 @@ at::Tensor autocastWeight(const at::Tensor& w)
     return CastWithFusedGradient::apply(w, at::autocast::get_autocast_dtype(device));
 }
 
+at::Tensor linearCastingWeights(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, bool fuse)
+{
+    auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
+    return at::linear(x, cast(w), b.defined() ? std::optional<at::Tensor>(cast(b)) : std::nullopt);
+}
+
 bool gradAccumulationFusionEnabled()
 {
     const char* unfused = std::getenv("MESHWORK_UNFUSED_GRAD_ACCUM");

@@ -26,6 +26,10 @@ namespace meshwork {
 // gradient under grad mode; w itself otherwise (autocast then does what it would have).
 at::Tensor autocastWeight(const at::Tensor& w);
 
+// at::linear(x, w, b) with w and b (if defined) cast through autocastWeight where `fuse`; as
+// autocast casts them otherwise.
+at::Tensor linearCastingWeights(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, bool fuse);
+
 // Whether the models cast through autocastWeight: yes unless MESHWORK_UNFUSED_GRAD_ACCUM=1
 // (autocast's cast everywhere, to compare the two on a GPU as MESHWORK_UNFUSED_ADAMW does for
 // the optimizer). The models read it when they are built.

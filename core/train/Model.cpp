@@ -46,9 +46,9 @@ void TransformerModel::Layer::assign(const std::vector<at::Tensor>& v, size_t fi
 }
 
 TransformerModel::TransformerModel(const ModelSpec& spec, Recompute recompute, c10::Device device)
-    : m_spec(spec), m_recompute(recompute), m_device(device), m_layout(parameterLayout(spec))
+    : m_spec(spec), m_recompute(recompute), m_device(device), m_layout(parameterLayout(spec)),
+      m_fuseGradAccumulation(gradAccumulationFusionEnabled())
 {
-    m_fuseGradAccumulation = gradAccumulationFusionEnabled();
     const auto opts = at::TensorOptions().dtype(at::kFloat).device(device);
     m_flatParams = at::zeros({m_layout.totalElements}, opts);
     m_flatGrads = at::zeros({m_layout.totalElements}, opts);
@@ -164,9 +164,7 @@ at::Tensor TransformerModel::rope(const at::Tensor& x) const
 
 at::Tensor TransformerModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
 {
-    const bool fuse = m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive());
-    auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
-    return at::linear(x, cast(w), b.defined() ? std::optional<at::Tensor>(cast(b)) : std::nullopt);
+    return linearCastingWeights(x, w, b, m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive()));
 }
 
 at::Tensor TransformerModel::attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const

@@ -285,9 +285,7 @@ at::Tensor ParallelModel::attention(const at::Tensor& qkv)
 
 at::Tensor ParallelModel::linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const
 {
-    const bool fuse = m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive());
-    auto cast = [fuse](const at::Tensor& t) { return fuse ? autocastWeight(t) : t; };
-    return at::linear(x, cast(w), opt(cast(b)));
+    return linearCastingWeights(x, w, b, m_fuseGradAccumulation && (!m_hooks || m_hooks->gradientBuffersLive()));
 }
 
 at::Tensor ParallelModel::block(const Layer& p, const at::Tensor& x)

@@ -4,8 +4,8 @@
 // (what GradientSync and ZeRO-3 wait on) still run once per pass; without a buffer the gradient
 // goes on to AccumulateGrad; outside autocast or grad mode the weight is passed through.
 // TransformerModel casts through it unless its unit hooks say the gradient buffers are not live
-// during the backward (ZeRO-3); so does ParallelModel without pp (tp), whose gradients equal, to the bit
-// but for a tied embedding's rounding order, those of the model built under
+// during the backward (ZeRO-3); so does ParallelModel without pp (tp), whose gradients equal, to
+// the bit but for a tied embedding's rounding order, those of the model built under
 // MESHWORK_UNFUSED_GRAD_ACCUM=1.
 #include "core/spec/Catalog.h"
 #include "core/train/AutocastWeight.h"
@@ -114,9 +114,8 @@ bool accumulateGradReceives(ParameterUnitHooks* hooks)
 // and whether AccumulateGrad of the first layer's MLP weight received a gradient.
 struct SplitModelRun {
     at::Tensor grads;
+    ParameterLayout layout;
     bool received = false;
-    std::vector<std::string> names;
-    std::vector<int64_t> offsets, sizes;
 };
 
 SplitModelRun splitModelRun(const char* model, bool fused)
@@ -147,11 +146,7 @@ SplitModelRun splitModelRun(const char* model, bool fused)
         loss.to(at::kFloat).backward();
     }
     run.grads = m.flatGrads().clone();
-    for (const auto& p : m.layout().params) {
-        run.names.push_back(p.name);
-        run.offsets.push_back(p.offset);
-        run.sizes.push_back(p.numel());
-    }
+    run.layout = m.layout();
     return run;
 }
 
@@ -232,11 +227,11 @@ private slots:
         // Every gradient equal to the bit but a tied embedding's: its head's part is added into
         // the buffer at the cast and its lookup's after, where autocast's path adds their sum, so
         // the second pass rounds in another order (a few ulps).
-        for (size_t i = 0; i < fused.names.size(); ++i) {
-            const at::Tensor a = fused.grads.narrow(0, fused.offsets[i], fused.sizes[i]);
-            const at::Tensor b = plain.grads.narrow(0, fused.offsets[i], fused.sizes[i]);
-            const bool tied = fused.names[i] == "wte" && findModel(qPrintable(model))->tiedEmbeddings;
-            QVERIFY2(tied ? at::allclose(a, b, 1e-6, 1e-7) : at::equal(a, b), fused.names[i].c_str());
+        for (const ParamInfo& p : fused.layout.params) {
+            const at::Tensor a = fused.grads.narrow(0, p.offset, p.numel());
+            const at::Tensor b = plain.grads.narrow(0, p.offset, p.numel());
+            const bool tied = p.name == "wte" && findModel(qPrintable(model))->tiedEmbeddings;
+            QVERIFY2(tied ? at::allclose(a, b, 1e-6, 1e-7) : at::equal(a, b), p.name.c_str());
         }
         QVERIFY(fused.grads.abs().sum().item<double>() > 0);
     }
