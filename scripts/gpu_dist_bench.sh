@@ -318,9 +318,10 @@ card_batch() {
     bench "gpt2b32-zero2-dp$n" $n $G32 --dp $n --zero 2
     bench "llamab8-dp$n" $n $L8 --dp $n
     bench "llamab8-zero2-dp$n" $n $L8 --dp $n --zero 2
-    # Not yet run: here dp costs about the reduction's whole time (GPT-2 2.6-4 ms against 2.1-2.4
-    # ms alone; LLaMA-1B 17-24 ms against 22), where at 2 x 2048 LLaMA-1B paid 0.4 of it. Half the
-    # bytes, and NCCL's kernels ahead of the GEMMs' in the block scheduler.
+    # At this batch dp cost about the reduction's whole time in docs/bench/gpu-h200x4-dp-ab.txt
+    # (GPT-2 2.6-4 ms against 2.1-2.4 ms alone; LLaMA-1B 17-24 ms against 22), where LLaMA-1B at
+    # 2 x 2048 paid 0.4 of it. These rows, added after that session's device time ran out: half
+    # the bytes, and NCCL's kernels ahead of the GEMMs' in the block scheduler.
     bench "gpt2b32-dp$n-bf16reduce" $n $G32 --dp $n --grad-reduce bf16
     bench "llamab8-dp$n-bf16reduce" $n $L8 --dp $n --grad-reduce bf16
     TORCH_NCCL_HIGH_PRIORITY=1 bench "gpt2b32-dp$n-highprio" $n $G32 --dp $n
